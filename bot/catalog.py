@@ -1,0 +1,48 @@
+"""Editable catalogues from content/: familles d'acteurs and suggested maillons."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import content
+
+CONTENT = Path(content.__file__).parent
+
+
+@dataclass(frozen=True)
+class Famille:
+    code: str
+    ess: bool
+    labels: dict[str, str]
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang) or self.labels["fr"]
+
+
+@lru_cache(maxsize=1)
+def familles() -> dict[str, Famille]:
+    data = tomllib.loads((CONTENT / "familles.toml").read_text(encoding="utf-8"))
+    return {
+        f["code"]: Famille(
+            code=f["code"], ess=bool(f["ess"]), labels={"fr": f["fr"], "en": f["en"]}
+        )
+        for f in data["famille"]
+    }
+
+
+@lru_cache(maxsize=1)
+def _maillon_sets() -> dict[str, dict[str, list[str]]]:
+    return tomllib.loads((CONTENT / "maillons.toml").read_text(encoding="utf-8"))
+
+
+def suggested_maillons(name: str) -> list[str]:
+    """Default maillons for a chaîne de valeur, chosen from words in the collective's name."""
+    lowered = name.casefold()
+    sets = _maillon_sets()
+    for key, entry in sets.items():
+        if key != "defaut" and any(word in lowered for word in entry["mots"]):
+            return list(entry["maillons"])
+    return list(sets["defaut"]["maillons"])

@@ -1,0 +1,90 @@
+"""Settings read from the environment (or a `.env` file), as listed in CONTRACT.md."""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///tisserand.db"
+ASYNC_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TISSERAND_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    token: SecretStr | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    api_base_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    timezone: str = "Europe/Paris"
+    locale: Literal["fr", "en"] = "fr"
+    smtp_url: SecretStr | None = None
+    smtp_from: str | None = None
+    responsable_traitement: str | None = None
+    contact_dpo: str | None = None
+    # Seconds between two looks at the due-work table.
+    due_interval: float = Field(default=30.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL") from None
+        if url.drivername not in ASYNC_DRIVERS:
+            raise ValueError(
+                f"driver {url.drivername!r} is not supported; use one of "
+                + ", ".join(sorted(ASYNC_DRIVERS))
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value().strip()
+            head, _, tail = raw.partition(":")
+            if not head.isdigit() or len(tail) < 20:
+                # Never echo the token itself.
+                raise ValueError("does not look like a token from @BotFather (123456:ABC…)")
+            return SecretStr(raw)
+        return value
+
+    def require_token(self) -> str:
+        if self.token is None:
+            raise SettingsError(
+                "TISSERAND_TOKEN is missing: create a bot with @BotFather and set its token."
+            )
+        return self.token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a wrong value becomes one clear SettingsError line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "TISSERAND_" + str(first["loc"][0]).upper() if first["loc"] else "setting"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None

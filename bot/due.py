@@ -1,0 +1,143 @@
+"""Due work: rows with a due time, claimed atomically and run once, whatever restarts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from telegram import Bot
+from telegram.ext import ContextTypes
+
+from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died: the row is taken again.
+CLAIM_TTL = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+PROCESSED_UPDATES_KEPT = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class Later:
+    """Not now (quiet hours, Telegram asked to wait): run again at `at`, not a failure."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    id: int
+    key: str
+    kind: str
+    due_at: datetime
+    collective_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass
+class DueContext:
+    deps: Deps
+    bot: Bot
+    uow: UnitOfWork
+    now: datetime
+    work: WorkItem
+
+
+@dataclass
+class RunReport:
+    done: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+async def schedule(
+    uow: UnitOfWork,
+    *,
+    key: str,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    collective_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Schedule work once under a stable key; False when that key is already scheduled."""
+    return await uow.due.schedule(
+        key=key, kind=kind, due_at=due_at, now=now, collective_id=collective_id, payload=payload
+    )
+
+
+def register_builtin_kinds(deps: Deps) -> None:
+    """Later features add their kinds here (reminders, closings, digests)."""
+
+
+async def run_due(deps: Deps, bot: Bot, *, limit: int = 100) -> RunReport:
+    """Claim and run every row that is due now. Safe to call from several processes at once."""
+    report = RunReport()
+    now = deps.clock.now()
+    stale_before = now - CLAIM_TTL
+    async with deps.uow() as uow:
+        await uow.updates.purge(now - PROCESSED_UPDATES_KEPT)
+        ids = await uow.due.candidates(now, stale_before, limit)
+    for work_id in ids:
+        async with deps.uow() as uow:
+            claimed = await uow.due.claim(work_id, now, stale_before, deps.worker_id)
+            row = await uow.due.get(work_id) if claimed else None
+            if row is None:
+                continue
+            item = WorkItem(
+                id=row.id,
+                key=row.key,
+                kind=row.kind,
+                due_at=row.due_at,
+                collective_id=row.collective_id,
+                payload=dict(row.payload),
+                attempts=row.attempts,
+            )
+        await _run_one(deps, bot, item, now, report)
+    return report
+
+
+async def _run_one(deps: Deps, bot: Bot, item: WorkItem, now: datetime, report: RunReport) -> None:
+    runner = deps.due_kinds.get(item.kind)
+    error: str | None = None
+    result: object = None
+    if runner is None:
+        error = f"unknown kind {item.kind!r}"
+    else:
+        try:
+            async with deps.uow() as uow:
+                result = await runner(deps, DueContext(deps, bot, uow, now, item))
+        except Exception as exc:  # one bad row must not stop the others
+            log.warning("due work %s (%s) failed: %s", item.id, item.kind, type(exc).__name__)
+            error = type(exc).__name__
+    async with deps.uow() as uow:
+        if error is not None:
+            gave_up = item.attempts >= MAX_ATTEMPTS or runner is None
+            retry_at = now + BACKOFF[min(item.attempts, len(BACKOFF)) - 1]
+            await uow.due.release(item.id, retry_at, error=error, failed=gave_up)
+            report.failed.append(item.key)
+        elif isinstance(result, Later):
+            await uow.due.release(item.id, result.at)
+            await uow.due.postpone_attempt(item.id)
+            report.deferred.append(item.key)
+        else:
+            await uow.due.finish(item.id, now)
+            report.done.append(item.key)
+
+
+async def tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue only wakes the loop; the rows hold the state."""
+    from bot.app import deps_of
+
+    try:
+        await run_due(deps_of(context), context.bot)
+    except Exception:
+        log.exception("due-work tick failed")

@@ -1,0 +1,32 @@
+"""Logging for the command line: quiet libraries, and the token never written anywhere."""
+
+from __future__ import annotations
+
+import logging
+
+
+class RedactToken(logging.Filter):
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if self.secret in message:
+                record.msg = message.replace(self.secret, "<token>")
+                record.args = None
+        return True
+
+
+def setup_logging(level: int = logging.INFO, secret: str | None = None) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if secret:
+        handler.addFilter(RedactToken(secret))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL, and the Bot API URL contains the token.
+    for name in ("httpx", "httpcore", "apscheduler", "tornado.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,98 @@
+"""The real Application wired to the in-process sandbox: used by tests, the demo and the shell."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+
+from bot.app import TisserandApplication, build_application
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.due import RunReport, run_due
+from bot.sandbox.core import Sandbox, SandboxChat, SandboxMessage, SandboxUser
+from bot.sandbox.transport import SandboxRequest
+from storage.migrate import upgrade
+
+
+class Harness:
+    """Users act through the sandbox; every resulting update goes through the real Application."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: FakeClock | None = None,
+        sandbox: Sandbox | None = None,
+        migrate: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or FakeClock()
+        self.sandbox = sandbox or Sandbox(now=self.clock.now)
+        self.migrate = migrate
+        # No rate limiter here: its per-group pacing would make the demo wait for real.
+        self.app: TisserandApplication = build_application(
+            settings, SandboxRequest(self.sandbox), clock=self.clock, rate_limiter=False
+        )
+
+    async def __aenter__(self) -> Harness:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        if self.migrate:
+            await upgrade(self.settings.database_url)
+        await self.app.initialize()
+        if self.app.post_init is not None:
+            await self.app.post_init(self.app)
+
+    async def stop(self) -> None:
+        await self.app.shutdown()
+        await self.app.deps.engine.dispose()
+
+    async def flush(self) -> int:
+        """Feed every queued update to the Application, in order; returns how many."""
+        count = 0
+        while updates := self.sandbox.pop_updates():
+            for data in updates:
+                update = Update.de_json(data, self.app.bot)
+                await self.app.process_update(update)
+                count += 1
+        return count
+
+    # Acting as users: each action is processed before the call returns.
+    async def say(self, user: SandboxUser, chat: Any, text: str, **kwargs: Any) -> None:
+        self.sandbox.send_text(user, chat, text, **kwargs)
+        await self.flush()
+
+    async def press(self, user: SandboxUser, chat: Any, label: str, **kwargs: Any) -> None:
+        self.sandbox.press(user, chat, label, **kwargs)
+        await self.flush()
+
+    async def open_link(self, user: SandboxUser, url: str) -> None:
+        self.sandbox.open_link(user, url)
+        await self.flush()
+
+    async def join(self, user: SandboxUser, chat: SandboxChat) -> None:
+        self.sandbox.join(user, chat)
+        await self.flush()
+
+    async def leave(self, user: SandboxUser, chat: SandboxChat) -> None:
+        self.sandbox.leave(user, chat)
+        await self.flush()
+
+    async def tick(self, advance: timedelta | None = None) -> RunReport:
+        """Move time forward (optionally) and run the due work, as the periodic job would."""
+        if advance is not None:
+            self.clock.advance(advance)
+        return await run_due(self.app.deps, self.app.bot)
+
+    def last(self, chat: Any) -> SandboxMessage:
+        return self.sandbox.last_bot_message(chat)
+
+    def bot_texts(self, chat: Any) -> list[str]:
+        return [m.plain for m in self.sandbox.bot_messages(chat)]

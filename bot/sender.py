@@ -1,0 +1,141 @@
+"""The one way out for messages the bot starts on its own: reminders, results, digests.
+
+It keeps a delivery row per message key, so a message is never sent twice, even across
+restarts; it honours quiet hours and Telegram's 429, marks people who blocked the bot, and
+never resends a message whose outcome is unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from storage.models import Delivery
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    timezone: str
+    start: int = 21 * 60  # minutes after local midnight
+    end: int = 8 * 60
+
+    def next_allowed(self, now: datetime) -> datetime | None:
+        """None when sending now is fine, else the local morning when it becomes fine."""
+        local = now.astimezone(ZoneInfo(self.timezone))
+        minute = local.hour * 60 + local.minute
+        if self.start == self.end:
+            return None
+        quiet = (
+            self.start <= minute < self.end
+            if self.start < self.end
+            else minute >= self.start or minute < self.end
+        )
+        if not quiet:
+            return None
+        day = local.date() if minute < self.end else local.date() + timedelta(days=1)
+        morning = datetime.combine(
+            day, time(self.end // 60, self.end % 60), tzinfo=ZoneInfo(self.timezone)
+        )
+        return morning
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """sent, already (sent before), uncertain, unreachable, failed, later."""
+
+    status: str
+    retry_at: datetime | None = None
+    message_id: int | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.status != "later"
+
+
+class Sender:
+    def __init__(self, bot: Bot, uow: UnitOfWork, now: datetime) -> None:
+        self.bot = bot
+        self.uow = uow
+        self.now = now
+
+    async def send(
+        self,
+        key: str,
+        chat_id: int,
+        text: str,
+        *,
+        quiet: QuietHours | None = None,
+        urgent: bool = False,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        thread_id: int | None = None,
+    ) -> Outcome:
+        """Send once under `key`. Commits the unit of work around the call to Telegram."""
+        previous = await self.uow.deliveries.get(key)
+        if previous is not None and previous.status in {"sent", "uncertain", "unreachable"}:
+            return Outcome("already", message_id=previous.message_id)
+        if previous is not None and previous.status == "sending":
+            # A worker died mid-send: Telegram may have the message. Do not send it twice.
+            previous.status = "uncertain"
+            await self.uow.commit()
+            return Outcome("already")
+        if quiet is not None and not urgent:
+            morning = quiet.next_allowed(self.now)
+            if morning is not None:
+                return Outcome("later", retry_at=morning)
+
+        delivery = await self.uow.deliveries.start(key, chat_id, self.now)
+        # The "sending" mark must be durable before the request leaves.
+        await self.uow.commit()
+        try:
+            message = await self.bot.send_message(
+                chat_id, text, reply_markup=reply_markup, message_thread_id=thread_id
+            )
+        except TimedOut:
+            return await self._close(delivery, "uncertain", "timeout", Outcome("uncertain"))
+        except RetryAfter as exc:
+            retry = self.now + _seconds(exc.retry_after)
+            return await self._close(delivery, "pending", "429", Outcome("later", retry_at=retry))
+        except Forbidden:
+            person = await self.uow.people.by_telegram_id(chat_id)
+            if person is not None and person.unreachable_since is None:
+                person.unreachable_since = self.now
+            return await self._close(delivery, "unreachable", "403", Outcome("unreachable"))
+        except ChatMigrated as exc:
+            collective = await self.uow.collectives.by_chat(chat_id)
+            if collective is not None:
+                collective.chat_id = exc.new_chat_id
+            retry = self.now
+            return await self._close(delivery, "pending", "migrated", Outcome("later", retry))
+        except BadRequest as exc:
+            log.warning("delivery %s refused by Telegram: %s", key, exc.message)
+            return await self._close(delivery, "failed", exc.message[:300], Outcome("failed"))
+        except NetworkError:
+            retry = self.now + RETRY_AFTER_NETWORK_ERROR
+            return await self._close(delivery, "pending", "network", Outcome("later", retry))
+        delivery.message_id = message.message_id
+        return await self._close(
+            delivery, "sent", None, Outcome("sent", message_id=message.message_id)
+        )
+
+    async def _close(
+        self, delivery: Delivery, status: str, error: str | None, out: Outcome
+    ) -> Outcome:
+        delivery.status = status
+        delivery.error = error
+        delivery.updated_at = self.now
+        await self.uow.commit()
+        return out
+
+
+def _seconds(value: int | timedelta) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)

@@ -1,0 +1,94 @@
+"""Every word the bot sends comes from content/messages as a Jinja2 template, French first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
+
+import content
+
+MESSAGES = Path(content.__file__).parent / "messages"
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+
+def language_of(code: str | None) -> str:
+    """The bot's language for a Telegram language code: English for en*, French otherwise."""
+    if code and code.lower().startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def format_when(moment: datetime, tz: str, lang: str, *, now: datetime | None = None) -> str:
+    """« jeudi 3 décembre à 9 h 30 »: the year only when it is not the current one."""
+    local = moment.astimezone(ZoneInfo(tz))
+    same_year = now is None or now.astimezone(ZoneInfo(tz)).year == local.year
+    if lang == "en":
+        pattern = "EEEE d MMMM" + ("" if same_year else " y") + " 'at' h:mm a"
+        return format_datetime(local, pattern, locale="en")
+    time = "H 'h'" if local.minute == 0 else "H 'h' mm"
+    pattern = "EEEE d MMMM" + ("" if same_year else " y") + " 'à' " + time
+    return format_datetime(local, pattern, locale="fr")
+
+
+def format_day(moment: datetime, tz: str, lang: str) -> str:
+    local = moment.astimezone(ZoneInfo(tz))
+    return format_datetime(local, "d MMM y, HH:mm", locale=lang)
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(MESSAGES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["when"] = format_when
+    env.filters["day"] = format_day
+    return env
+
+
+def render(name: str, lang: str = DEFAULT_LANGUAGE, /, **context: object) -> str:
+    """Render content/messages/<lang>/<name>.j2, falling back to French."""
+    env = environment()
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    try:
+        template = env.get_template(f"{lang}/{name}.j2")
+    except TemplateNotFound:
+        template = env.get_template(f"{DEFAULT_LANGUAGE}/{name}.j2")
+    return template.render(lang=lang, **context).strip()
+
+
+def template_names(lang: str) -> list[str]:
+    root = MESSAGES / lang
+    return sorted(str(p.relative_to(root))[: -len(".j2")] for p in root.rglob("*.j2"))
+
+
+@lru_cache(maxsize=4)
+def _labels(lang: str) -> object:
+    return environment().get_template(f"{lang}/labels.j2").module
+
+
+def label(name: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
+    """A short text (a button, a role name) from the macros of content/messages/<lang>/labels.j2."""
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    macro = getattr(_labels(lang), name, None)
+    if macro is None and lang != DEFAULT_LANGUAGE:
+        macro = getattr(_labels(DEFAULT_LANGUAGE), name, None)
+    if macro is None:
+        raise KeyError(f"no label {name!r}")
+    return str(macro(**params)).strip()

@@ -1,0 +1,359 @@
+"""Queries, grouped by what they are about. Services call these; handlers never do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import (
+    Collective,
+    Delivery,
+    DueWork,
+    JournalEntry,
+    Maillon,
+    Membership,
+    MembershipMaillon,
+    PendingInput,
+    Person,
+    ProcessedUpdate,
+)
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _insert(self, table: Any) -> Any:
+        """An INSERT that can say ON CONFLICT DO NOTHING on both databases."""
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+
+class UpdateRepo(_Repo):
+    async def mark_processed(self, update_id: int, now: datetime) -> bool:
+        """Record an update id; False when it was already there (a duplicate delivery)."""
+        stmt = (
+            self._insert(ProcessedUpdate)
+            .values(update_id=update_id, processed_at=now)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)
+
+    async def purge(self, before: datetime) -> int:
+        result = await self.session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class DueRepo(_Repo):
+    async def schedule(
+        self,
+        *,
+        key: str,
+        kind: str,
+        due_at: datetime,
+        now: datetime,
+        collective_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> bool:
+        """Add due work once; a key already scheduled is left as it is (returns False)."""
+        stmt = (
+            self._insert(DueWork)
+            .values(
+                key=key,
+                kind=kind,
+                due_at=due_at,
+                collective_id=collective_id,
+                payload=payload or {},
+                created_at=now,
+                attempts=0,
+                status="pending",
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount)
+
+    async def get(self, work_id: int) -> DueWork | None:
+        return await self.session.get(DueWork, work_id, populate_existing=True)
+
+    async def by_key(self, key: str) -> DueWork | None:
+        return await self.session.scalar(select(DueWork).where(DueWork.key == key))
+
+    async def candidates(self, now: datetime, stale_before: datetime, limit: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(DueWork.id)
+            .where(
+                DueWork.status == "pending",
+                DueWork.due_at <= now,
+                or_(DueWork.claimed_at.is_(None), DueWork.claimed_at < stale_before),
+            )
+            .order_by(DueWork.due_at, DueWork.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def claim(self, work_id: int, now: datetime, stale_before: datetime, worker: str) -> bool:
+        """Atomic claim: only one worker's UPDATE matches the row."""
+        result = await self.session.execute(
+            update(DueWork)
+            .where(
+                DueWork.id == work_id,
+                DueWork.status == "pending",
+                or_(DueWork.claimed_at.is_(None), DueWork.claimed_at < stale_before),
+            )
+            .values(claimed_at=now, claimed_by=worker, attempts=DueWork.attempts + 1)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def finish(self, work_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(DueWork).where(DueWork.id == work_id).values(status="done", done_at=now)
+        )
+
+    async def release(
+        self, work_id: int, due_at: datetime, *, error: str | None = None, failed: bool = False
+    ) -> None:
+        values: dict[str, Any] = {"claimed_at": None, "claimed_by": None, "due_at": due_at}
+        if error is not None:
+            values["last_error"] = error[:500]
+        if failed:
+            values["status"] = "failed"
+        await self.session.execute(update(DueWork).where(DueWork.id == work_id).values(**values))
+
+    async def postpone_attempt(self, work_id: int) -> None:
+        """A deferral is not a failure: give the attempt back."""
+        await self.session.execute(
+            update(DueWork).where(DueWork.id == work_id).values(attempts=DueWork.attempts - 1)
+        )
+
+
+class DeliveryRepo(_Repo):
+    async def get(self, key: str) -> Delivery | None:
+        return await self.session.scalar(select(Delivery).where(Delivery.key == key))
+
+    async def start(self, key: str, chat_id: int, now: datetime) -> Delivery:
+        delivery = await self.get(key)
+        if delivery is None:
+            delivery = Delivery(
+                key=key,
+                chat_id=chat_id,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+            self.session.add(delivery)
+        delivery.attempts += 1
+        delivery.status = "sending"
+        delivery.updated_at = now
+        await self.session.flush()
+        return delivery
+
+
+class PersonRepo(_Repo):
+    async def by_telegram_id(self, telegram_id: int) -> Person | None:
+        return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+    async def get(self, person_id: int) -> Person | None:
+        return await self.session.get(Person, person_id)
+
+    async def many(self, ids: Sequence[int]) -> dict[int, Person]:
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(Person).where(Person.id.in_(set(ids))))
+        return {p.id: p for p in rows}
+
+    def add(self, person: Person) -> None:
+        self.session.add(person)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class CollectiveRepo(_Repo):
+    async def by_chat(self, chat_id: int) -> Collective | None:
+        return await self.session.scalar(
+            select(Collective)
+            .where(Collective.chat_id == chat_id)
+            .options(selectinload(Collective.maillons))
+        )
+
+    async def get(self, collective_id: int) -> Collective | None:
+        return await self.session.get(
+            Collective, collective_id, options=[selectinload(Collective.maillons)]
+        )
+
+    async def by_slug(self, slug: str) -> Collective | None:
+        return await self.session.scalar(
+            select(Collective)
+            .where(Collective.slug == slug)
+            .options(selectinload(Collective.maillons))
+        )
+
+    async def slug_taken(self, slug: str, except_id: int) -> bool:
+        found = await self.session.scalar(
+            select(Collective.id).where(Collective.slug == slug, Collective.id != except_id)
+        )
+        return found is not None
+
+    def add(self, collective: Collective) -> None:
+        self.session.add(collective)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def set_maillons(self, collective: Collective, names: Sequence[str]) -> None:
+        """Replace the ordered maillons, keeping the ones whose name is unchanged (and links)."""
+        existing = {m.name.casefold(): m for m in collective.maillons}
+        kept: list[Maillon] = []
+        for position, name in enumerate(names, start=1):
+            maillon = existing.pop(name.casefold(), None)
+            if maillon is None:
+                maillon = Maillon(name=name, position=-position)
+            kept.append(maillon)
+        # Park positions out of the way first: (collective_id, position) is unique.
+        for i, maillon in enumerate(kept, start=1):
+            maillon.position = -i
+        collective.maillons[:] = kept
+        await self.session.flush()
+        for i, maillon in enumerate(kept, start=1):
+            maillon.position = i
+        await self.session.flush()
+
+
+class MembershipRepo(_Repo):
+    async def get(self, collective_id: int, person_id: int) -> Membership | None:
+        return await self.session.scalar(
+            select(Membership).where(
+                Membership.collective_id == collective_id, Membership.person_id == person_id
+            )
+        )
+
+    async def by_id(self, membership_id: int) -> Membership | None:
+        return await self.session.get(Membership, membership_id)
+
+    async def of_collective(
+        self, collective_id: int, statuses: Sequence[str] = ("active",)
+    ) -> list[Membership]:
+        rows = await self.session.scalars(
+            select(Membership)
+            .where(Membership.collective_id == collective_id, Membership.status.in_(statuses))
+            .order_by(Membership.joined_at, Membership.id)
+        )
+        return list(rows.unique())
+
+    async def of_person(self, person_id: int) -> list[Membership]:
+        rows = await self.session.scalars(
+            select(Membership)
+            .where(Membership.person_id == person_id, Membership.status != "left")
+            .order_by(Membership.joined_at, Membership.id)
+        )
+        return list(rows.unique())
+
+    async def count_role(self, collective_id: int, role: str) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count(Membership.id)).where(
+                    Membership.collective_id == collective_id,
+                    Membership.role == role,
+                    Membership.status == "active",
+                )
+            )
+            or 0
+        )
+
+    def add(self, membership: Membership) -> None:
+        self.session.add(membership)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def set_maillons(self, membership: Membership, maillon_ids: Sequence[int]) -> None:
+        membership.maillon_links[:] = [
+            MembershipMaillon(maillon_id=maillon_id) for maillon_id in dict.fromkeys(maillon_ids)
+        ]
+        await self.session.flush()
+
+
+class PendingInputRepo(_Repo):
+    async def get(self, person_id: int) -> PendingInput | None:
+        return await self.session.get(PendingInput, person_id, populate_existing=True)
+
+    async def put(
+        self,
+        person_id: int,
+        *,
+        kind: str,
+        step: str,
+        now: datetime,
+        collective_id: int | None,
+        data: dict[str, Any] | None = None,
+    ) -> PendingInput:
+        row = await self.get(person_id)
+        if row is None:
+            row = PendingInput(person_id=person_id)
+            self.session.add(row)
+        row.kind = kind
+        row.step = step
+        row.collective_id = collective_id
+        row.data = dict(data or {})
+        row.updated_at = now
+        await self.session.flush()
+        return row
+
+    async def clear(self, person_id: int) -> None:
+        await self.session.execute(delete(PendingInput).where(PendingInput.person_id == person_id))
+
+
+class JournalRepo(_Repo):
+    async def append(
+        self,
+        collective_id: int,
+        kind: str,
+        at: datetime,
+        *,
+        actor_id: int | None = None,
+        subject_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.session.add(
+            JournalEntry(
+                collective_id=collective_id,
+                kind=kind,
+                at=at,
+                actor_id=actor_id,
+                subject_id=subject_id,
+                data=data or {},
+            )
+        )
+        await self.session.flush()
+
+    async def page(self, collective_id: int, *, offset: int, limit: int) -> list[JournalEntry]:
+        rows = await self.session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.collective_id == collective_id)
+            .order_by(JournalEntry.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def count(self, collective_id: int) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count(JournalEntry.id)).where(
+                    JournalEntry.collective_id == collective_id
+                )
+            )
+            or 0
+        )

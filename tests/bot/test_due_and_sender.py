@@ -1,0 +1,251 @@
+"""Due work (claim, restart, failures, downtime) and the sender (limits, errors, quiet hours)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import due
+from bot.app import Deps, build_application
+from bot.config import Settings
+from bot.due import DueContext, Later
+from bot.sandbox.harness import Harness
+from tests.helpers import nb
+from bot.sender import Outcome, QuietHours, Sender
+from storage.models import Delivery, DueWork, Person
+
+# 09:00 UTC is 10:00 in Paris: outside quiet hours.
+NOON = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+
+
+def record_runs(harness: Harness, runs: list[str], *, fail_first: int = 0) -> None:
+    failures = {"left": fail_first}
+
+    async def run(deps: Deps, ctx: DueContext) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise RuntimeError("boom")
+        runs.append(ctx.work.key)
+
+    harness.app.deps.due_kinds["test"] = run
+
+
+async def schedule(harness: Harness, key: str, at: datetime, kind: str = "test",
+                   payload: dict[str, Any] | None = None) -> bool:
+    async with harness.app.deps.uow() as uow:
+        return await due.schedule(uow, key=key, kind=kind, due_at=at,
+                                  now=harness.clock.now(), payload=payload)
+
+
+async def row(harness: Harness, key: str) -> DueWork:
+    async with harness.app.deps.uow() as uow:
+        found = await uow.due.by_key(key)
+        assert found is not None
+        return found
+
+
+async def test_due_rows_run_once_when_due_and_never_twice(harness: Harness) -> None:
+    runs: list[str] = []
+    record_runs(harness, runs)
+    now = harness.clock.now()
+    assert await schedule(harness, "a", now + timedelta(hours=1))
+    assert not await schedule(harness, "a", now + timedelta(hours=2))  # same key: kept once
+    await harness.tick()
+    assert runs == []
+    await harness.tick(timedelta(hours=1))
+    await harness.tick(timedelta(minutes=1))
+    assert runs == ["a"]
+    assert (await row(harness, "a")).status == "done"
+
+
+async def test_overdue_rows_run_after_downtime(harness: Harness) -> None:
+    runs: list[str] = []
+    record_runs(harness, runs)
+    await schedule(harness, "late", harness.clock.now() - timedelta(hours=6))
+    report = await harness.tick()
+    assert runs == ["late"] and report.done == ["late"]
+
+
+async def test_a_failing_row_is_retried_with_backoff_then_given_up(harness: Harness) -> None:
+    runs: list[str] = []
+    record_runs(harness, runs, fail_first=1)
+    await schedule(harness, "flaky", harness.clock.now())
+    report = await harness.tick()
+    assert report.failed == ["flaky"] and runs == []
+    failed = await row(harness, "flaky")
+    assert failed.last_error == "RuntimeError" and failed.claimed_at is None
+    await harness.tick()  # not yet: the backoff is a minute
+    assert runs == []
+    await harness.tick(timedelta(minutes=1))
+    assert runs == ["flaky"]
+
+    record_runs(harness, runs, fail_first=100)
+    await schedule(harness, "broken", harness.clock.now())
+    for _ in range(due.MAX_ATTEMPTS + 1):
+        await harness.tick(timedelta(hours=2))
+    assert (await row(harness, "broken")).status == "failed"
+
+
+async def test_a_claim_left_by_a_dead_worker_is_taken_again_after_its_ttl(
+    harness: Harness,
+) -> None:
+    runs: list[str] = []
+    record_runs(harness, runs)
+    now = harness.clock.now()
+    await schedule(harness, "orphan", now)
+    async with harness.app.deps.uow() as uow:  # a worker claims it, then dies
+        assert await uow.due.claim((await row(harness, "orphan")).id, now, now, "dead:1")
+    await harness.tick(timedelta(minutes=1))
+    assert runs == []  # still claimed by the dead worker
+    await harness.tick(due.CLAIM_TTL)
+    assert runs == ["orphan"]
+
+
+async def test_two_workers_run_each_row_once(harness: Harness, settings: Settings) -> None:
+    runs: list[str] = []
+    record_runs(harness, runs)
+    for i in range(30):
+        await schedule(harness, f"r{i}", harness.clock.now())
+    other = build_application(settings, clock=harness.clock, rate_limiter=False)
+    other.deps.due_kinds["test"] = harness.app.deps.due_kinds["test"]
+    other.deps.worker_id = "other:2"
+    await asyncio.gather(
+        due.run_due(harness.app.deps, harness.app.bot),
+        due.run_due(other.deps, harness.app.bot),
+    )
+    await other.deps.engine.dispose()
+    assert sorted(runs) == sorted(f"r{i}" for i in range(30))
+
+
+# --- the sender, driven by a due kind that sends one message -------------------------------
+
+
+def sending_kind(harness: Harness, outcomes: list[Outcome], *, urgent: bool = False) -> None:
+    async def run(deps: Deps, ctx: DueContext) -> Later | None:
+        sender = Sender(ctx.bot, ctx.uow, ctx.now)
+        outcome = await sender.send(
+            ctx.work.key, ctx.work.payload["chat_id"], "<b>Rappel</b> : comité demain.",
+            quiet=QuietHours("Europe/Paris"), urgent=urgent,
+        )
+        outcomes.append(outcome)
+        return Later(outcome.retry_at) if outcome.retry_at else None
+
+    harness.app.deps.due_kinds["send"] = run
+
+
+async def started_user(harness: Harness, name: str = "Paul") -> Any:
+    user = harness.sandbox.add_user(name)
+    await harness.say(user, None, "/start")
+    return user
+
+
+async def delivery(harness: Harness, key: str) -> Delivery:
+    async with harness.app.deps.uow() as uow:
+        found = await uow.deliveries.get(key)
+        assert found is not None
+        return found
+
+
+async def test_sender_sends_once_per_key(harness: Harness) -> None:
+    outcomes: list[Outcome] = []
+    sending_kind(harness, outcomes)
+    harness.clock.set(NOON)
+    paul = await started_user(harness)
+    await schedule(harness, "m1", NOON, kind="send", payload={"chat_id": paul.id})
+    await harness.tick()
+    assert harness.last(paul).plain == "Rappel : comité demain."
+    async with harness.app.deps.uow() as uow:
+        again = await Sender(harness.app.bot, uow, NOON).send("m1", paul.id, "encore")
+    assert again.status == "already"
+    assert [m.plain for m in harness.sandbox.bot_messages(paul)].count(
+        "Rappel : comité demain.") == 1
+
+
+async def test_quiet_hours_wait_for_the_morning(harness: Harness) -> None:
+    outcomes: list[Outcome] = []
+    sending_kind(harness, outcomes)
+    evening = datetime(2026, 11, 26, 21, 30, tzinfo=UTC)  # 22:30 in Paris
+    harness.clock.set(evening)
+    paul = await started_user(harness)
+    await schedule(harness, "night", evening, kind="send", payload={"chat_id": paul.id})
+    report = await harness.tick()
+    assert report.deferred == ["night"]
+    assert (await row(harness, "night")).due_at == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    await harness.tick(timedelta(hours=9, minutes=31))  # 08:01 in Paris
+    assert harness.last(paul).plain.startswith("Rappel")
+
+
+async def test_403_marks_the_person_unreachable_without_retrying(harness: Harness) -> None:
+    outcomes: list[Outcome] = []
+    sending_kind(harness, outcomes)
+    harness.clock.set(NOON)
+    paul = await started_user(harness)
+    harness.sandbox.block_bot(paul)
+    await schedule(harness, "blocked", NOON, kind="send", payload={"chat_id": paul.id})
+    await harness.tick()
+    await harness.tick(timedelta(hours=1))
+    assert [o.status for o in outcomes] == ["unreachable"]
+    assert (await delivery(harness, "blocked")).status == "unreachable"
+    async with harness.app.deps.uow() as uow:
+        person = await uow.people.by_telegram_id(paul.id)
+        assert isinstance(person, Person) and person.unreachable_since == NOON
+
+
+async def test_429_waits_retry_after_then_sends(harness: Harness) -> None:
+    outcomes: list[Outcome] = []
+    sending_kind(harness, outcomes)
+    harness.clock.set(NOON)
+    paul = await started_user(harness)
+    harness.sandbox.fail_next("sendMessage", "retry_after", chat_id=paul.id, retry_after=30)
+    await schedule(harness, "busy", NOON, kind="send", payload={"chat_id": paul.id})
+    await harness.tick()
+    assert outcomes[0].status == "later" and outcomes[0].retry_at == NOON + timedelta(seconds=30)
+    await harness.tick(timedelta(seconds=10))
+    assert len(outcomes) == 1
+    await harness.tick(timedelta(seconds=20))
+    assert outcomes[-1].status == "sent"
+    assert (await row(harness, "busy")).status == "done"
+
+
+async def test_5xx_is_retried_later(harness: Harness) -> None:
+    outcomes: list[Outcome] = []
+    sending_kind(harness, outcomes)
+    harness.clock.set(NOON)
+    paul = await started_user(harness)
+    harness.sandbox.fail_next("sendMessage", "server_error", chat_id=paul.id)
+    await schedule(harness, "down", NOON, kind="send", payload={"chat_id": paul.id})
+    await harness.tick()
+    await harness.tick(timedelta(minutes=2))
+    assert [o.status for o in outcomes] == ["later", "sent"]
+    assert len([m for m in harness.sandbox.bot_messages(paul) if "Rappel" in m.plain]) == 1
+
+
+async def test_a_timeout_after_the_request_left_is_uncertain_and_not_resent(
+    harness: Harness,
+) -> None:
+    outcomes: list[Outcome] = []
+    sending_kind(harness, outcomes)
+    harness.clock.set(NOON)
+    paul = await started_user(harness)
+    harness.sandbox.fail_next("sendMessage", "timeout_after_send", chat_id=paul.id)
+    await schedule(harness, "unsure", NOON, kind="send", payload={"chat_id": paul.id})
+    await harness.tick()
+    await harness.tick(timedelta(hours=1))
+    assert [o.status for o in outcomes] == ["uncertain"]
+    assert (await delivery(harness, "unsure")).status == "uncertain"
+    assert len([m for m in harness.sandbox.bot_messages(paul) if "Rappel" in m.plain]) == 1
+
+
+def test_quiet_hours_windows() -> None:
+    quiet = QuietHours("Europe/Paris")
+    assert quiet.next_allowed(datetime(2026, 11, 26, 12, 0, tzinfo=UTC)) is None
+    morning = quiet.next_allowed(datetime(2026, 11, 26, 5, 0, tzinfo=UTC))  # 06:00 Paris
+    assert morning == datetime(2026, 11, 26, 8, 0, tzinfo=quiet_tz())
+    assert QuietHours("Europe/Paris", 0, 0).next_allowed(datetime.now(UTC)) is None
+
+
+def quiet_tz() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/Paris")

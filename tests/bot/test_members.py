@@ -1,0 +1,185 @@
+"""Joining, the profile, several collectives, leaving, the annuaire."""
+
+from __future__ import annotations
+
+from bot.sandbox.harness import Harness
+from tests.helpers import nb, actor, journal_kinds, membership_of, scene, wool_collective
+
+
+async def test_join_through_the_deep_link_and_fill_the_profile(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    jeanne = users[0]
+    await harness.say(jeanne, group, "/rejoindre")
+    assert harness.last(group).buttons == [["Rejoindre en privé"]]
+    await harness.press(jeanne, group, "Rejoindre en privé")
+    private = harness.bot_texts(jeanne)
+    assert any("ce que je garde et pourquoi" in t for t in private)
+    assert "Quelle organisation représentez-vous" in private[-1]
+    await scene(harness).onboard(jeanne, actor(maillons=("Élevage", "Tonte")), via_group=None)
+    member = await membership_of(harness, group, jeanne)
+    assert member is not None
+    assert (member.status, member.role, member.organisation) == ("active", "membre",
+                                                                 "GAEC des Estives")
+    assert (member.famille, member.famille_ess, member.commune) == ("entreprise", False,
+                                                                    "Allanche")
+    assert member.directory_consent is True
+    assert len(member.maillon_ids) == 2
+    assert any("Bienvenue, vous faites partie" in t for t in harness.bot_texts(jeanne))
+
+
+async def test_rejoindre_twice_says_already_member(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    await scene(harness).onboard(users[0], actor(), via_group=group)
+    await harness.say(users[0], group, "/rejoindre")
+    assert "vous faites déjà partie du collectif" in harness.last(group).plain
+
+
+async def test_a_5000_character_organisation_is_refused_and_the_question_stays(
+    harness: Harness,
+) -> None:
+    group, _, users = await wool_collective(harness)
+    user = users[0]
+    await harness.say(user, group, "/rejoindre")
+    await harness.press(user, group, "Rejoindre en privé")
+    # A Telegram client sends 5,000 characters as two messages: 4,096 then 904.
+    await harness.say(user, None, "x" * 4096)
+    reply = harness.last(user).plain
+    assert "4\u202f096 caractères" in reply and "200 au plus" in reply
+    await harness.say(user, None, "x" * 904)
+    assert "904 caractères" in harness.last(user).plain
+    member = await membership_of(harness, group, user)
+    assert member is not None and member.organisation is None
+    await harness.say(user, None, "Ferme du Causse")
+    assert nb("À quelle famille appartient « Ferme du Causse »") in harness.last(user).plain
+
+
+async def test_html_and_jinja_in_a_profile_are_shown_literally(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    weird = "<b>Ferme</b> {{ 7*7 }} & {% if %}"
+    await scene(harness).onboard(users[0], actor(org=weird), via_group=group)
+    await harness.say(users[0], group, "/annuaire")
+    directory = harness.last(group)
+    assert weird in directory.plain
+    assert "&lt;b&gt;Ferme&lt;/b&gt; {{ 7*7 }} &amp; {% if %}" in directory.text
+
+
+async def test_forged_and_stale_buttons_are_refused_politely(harness: Harness) -> None:
+    group, claire, users = await wool_collective(harness)
+    sb = harness.sandbox
+    last = harness.last(claire)
+    for data in ("1|role|999", "garbage", "1|fam|abc|x", "2|fam|1|association", "1|cons|1|7"):
+        sb.press_data(claire, None, last.message_id, data)
+        await harness.flush()
+        assert sb.toasts[-1][1].startswith("Ce bouton n'est plus valable")
+    # Someone else's profile button.
+    await harness.say(users[0], group, "/rejoindre")
+    await harness.press(users[0], group, "Rejoindre en privé")
+    await harness.say(users[0], None, "Org")
+    famille_question = harness.last(users[0])
+    sb.press_data(claire, None, famille_question.message_id, "1|fam|999|association")
+    await harness.flush()
+    assert sb.toasts[-1][1].startswith("Ce bouton n'est plus valable")
+
+
+async def test_non_member_commands_are_refused(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    await harness.say(users[1], group, "/annuaire")
+    assert "ne faites pas partie du collectif" in harness.last(group).plain
+    stranger = harness.sandbox.add_user("Stranger")
+    await harness.say(stranger, None, "/moi")
+    assert "aucun collectif" in harness.last(stranger).plain
+
+
+async def test_directory_groups_by_maillon_then_famille(harness: Harness) -> None:
+    group, claire, users = await wool_collective(harness, members=3)
+    s = scene(harness)
+    await s.onboard(users[0], actor("GAEC", "Entreprise", ("Élevage",)), via_group=group)
+    await s.onboard(users[1], actor("Asso Tonte", "Association", ("Élevage", "Tonte")),
+                    via_group=group)
+    await s.onboard(users[2], actor("Secret", "Association", ("Tonte",), consent=False),
+                    via_group=group)
+    await harness.say(users[0], group, "/annuaire")
+    text = harness.last(group).plain
+    elevage, tonte = text.index("Élevage"), text.index("Tonte\n")
+    assert elevage < text.index("Association") < text.index("GAEC") < tonte
+    assert text.count("Asso Tonte") == 2
+    assert "Secret" not in text
+    assert "1 membre n'apparait pas dans l'annuaire" in text
+
+
+async def test_several_collectives_ask_then_remember(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    sb = harness.sandbox
+    sophie = users[0]
+    await scene(harness).onboard(sophie, actor(org="CRESS"), via_group=group)
+    nadia = sb.add_user("Nadia")
+    food = sb.create_group("Alimentation", owner=nadia, members=[sophie])
+    await harness.flush()
+    await scene(harness).register(nadia, food, {
+        "name": "Alimentation durable", "territoire": "Saint-Flour",
+        "vision": "Écosystème d'acteurs", "maillons": "Production, Restauration",
+    })
+    await scene(harness).onboard(sophie, actor(org="CRESS", maillons=("Production",)),
+                                 via_group=food)
+    # Joining the second collective made it the current one; the other is a button away.
+    await harness.say(sophie, None, "/annuaire")
+    directory = harness.last(sophie)
+    assert "Annuaire — Alimentation durable" in directory.plain
+    assert directory.buttons == [[nb("Passer à « Filière laine du Cantal »")]]
+    await harness.press(sophie, None, "Filière laine du Cantal")
+    assert "Annuaire — Filière laine du Cantal" in harness.last(sophie).plain
+    await harness.say(sophie, None, "/annuaire")
+    assert "Annuaire — Filière laine du Cantal" in harness.last(sophie).plain
+    # With no choice remembered, the bot asks.
+    async with harness.app.deps.uow() as uow:
+        person = await uow.people.by_telegram_id(sophie.id)
+        assert person is not None
+        person.current_collective_id = None
+    await harness.say(sophie, None, "/annuaire")
+    assert harness.last(sophie).buttons == [["Filière laine du Cantal"], ["Alimentation durable"]]
+    await harness.press(sophie, None, "Alimentation durable")
+    assert "Annuaire — Alimentation durable" in harness.last(sophie).plain
+    await harness.say(sophie, None, "/moi")
+    profile = harness.last(sophie)
+    assert nb("Vos autres collectifs : Filière laine du Cantal") in profile.plain
+    assert [nb("Passer à « Filière laine du Cantal »")] in profile.buttons
+
+
+async def test_edit_profile_from_moi(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    await scene(harness).onboard(users[0], actor(), via_group=group)
+    await harness.say(users[0], None, "/moi")
+    await harness.press(users[0], None, "Modifier la commune")
+    await harness.say(users[0], None, "Saint-Flour")
+    assert nb("Commune : Saint-Flour") in harness.last(users[0]).plain
+    member = await membership_of(harness, group, users[0])
+    assert member is not None and member.commune == "Saint-Flour"
+    assert "profile_edited" in await journal_kinds(harness, group)
+
+
+async def test_quitter_then_leaving_the_group(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    s = scene(harness)
+    await s.onboard(users[0], actor(), via_group=group)
+    await s.onboard(users[1], actor(org="Autre"), via_group=group)
+    await harness.say(users[0], None, "/quitter")
+    await harness.press(users[0], None, "Quitter")
+    assert "Vous avez quitté le collectif" in harness.last(users[0]).plain
+    member = await membership_of(harness, group, users[0])
+    assert member is not None and member.status == "left"
+    await harness.leave(users[1], group)
+    member = await membership_of(harness, group, users[1])
+    assert member is not None and member.status == "left" and member.organisation == "Autre"
+    kinds = await journal_kinds(harness, group)
+    assert kinds.count("member_left") == 2
+
+
+async def test_a_member_who_left_can_come_back(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    s = scene(harness)
+    await s.onboard(users[0], actor(), via_group=group)
+    await harness.say(users[0], None, "/quitter")
+    await harness.press(users[0], None, "Quitter")
+    await s.onboard(users[0], actor(org="Nouvelle org"), via_group=group)
+    member = await membership_of(harness, group, users[0])
+    assert member is not None and (member.status, member.organisation) == ("active", "Nouvelle org")

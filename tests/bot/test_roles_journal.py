@@ -1,0 +1,93 @@
+"""/role, handing over, the last animator, and /journal."""
+
+from __future__ import annotations
+
+from bot.sandbox.harness import Harness
+from tests.helpers import actor, journal_kinds, membership_of, scene, wool_collective
+
+
+async def _with_marc(harness: Harness):  # type: ignore[no-untyped-def]
+    group, claire, users = await wool_collective(harness)
+    marc = users[0]
+    await scene(harness).onboard(marc, actor(org="Com com"), via_group=group)
+    return group, claire, marc
+
+
+async def test_animator_names_a_co_animator_from_the_list(harness: Harness) -> None:
+    group, claire, marc = await _with_marc(harness)
+    await harness.say(claire, None, "/role")
+    assert ["Acteur0 Test · Membre"] in harness.last(claire).buttons
+    await harness.press(claire, None, "Acteur0 Test")
+    await harness.press(claire, None, "Animateur·rice")
+    assert "Acteur0 Test est maintenant animateur·rice" in harness.last(claire).plain
+    member = await membership_of(harness, group, marc)
+    assert member is not None and member.role == "animateur"
+    assert "role_changed" in await journal_kinds(harness, group)
+
+
+async def test_role_by_reply_in_the_group(harness: Harness) -> None:
+    group, claire, marc = await _with_marc(harness)
+    sb = harness.sandbox
+    sb.send_text(marc, group, "/aide")
+    await harness.flush()
+    asked = [m for m in sb.messages(group) if m.from_id == marc.id][-1]
+    await harness.say(claire, group, "/role", reply_to=asked.message_id)
+    await harness.press(claire, group, "Observateur·rice")
+    member = await membership_of(harness, group, marc)
+    assert member is not None and member.role == "observateur"
+
+
+async def test_a_member_cannot_use_role(harness: Harness) -> None:
+    group, claire, marc = await _with_marc(harness)
+    await harness.say(marc, group, "/role")
+    assert "Seule l'équipe d'animation peut faire cela" in harness.last(group).plain
+
+
+async def test_the_last_animator_cannot_be_removed_but_can_hand_over(harness: Harness) -> None:
+    group, claire, marc = await _with_marc(harness)
+    await harness.say(claire, None, "/role")
+    await harness.press(claire, None, "Claire Morel")
+    await harness.press(claire, None, "Membre")
+    assert harness.sandbox.toasts[-1][1].startswith("Il faut au moins un·e animateur·rice")
+    me = await membership_of(harness, group, claire)
+    assert me is not None and me.role == "animateur"
+    await harness.say(claire, None, "/quitter")
+    assert "Passez d'abord la main" in harness.last(claire).plain
+    await harness.say(claire, None, "/role")
+    await harness.press(claire, None, "Acteur0 Test")
+    await harness.press(claire, None, "Passer la main")
+    me = await membership_of(harness, group, claire)
+    marc_member = await membership_of(harness, group, marc)
+    assert me is not None and marc_member is not None
+    assert (me.role, marc_member.role) == ("membre", "animateur")
+
+
+async def test_last_animator_leaving_the_group_hands_over_to_the_oldest_member(
+    harness: Harness,
+) -> None:
+    group, claire, marc = await _with_marc(harness)
+    await harness.leave(claire, group)
+    marc_member = await membership_of(harness, group, marc)
+    assert marc_member is not None and marc_member.role == "animateur"
+
+
+async def test_journal_is_for_animators_and_paged(harness: Harness) -> None:
+    group, claire, users = await wool_collective(harness, members=6)
+    s = scene(harness)
+    for i, user in enumerate(users):
+        await s.onboard(user, actor(org=f"Org {i}"), via_group=group)
+        await harness.say(user, None, "/moi")
+        await harness.press(user, None, "Modifier la commune")
+        await harness.say(user, None, f"Commune {i}")
+    await harness.say(users[0], None, "/journal")
+    assert "Seule l'équipe d'animation" in harness.last(users[0]).plain
+    await harness.say(claire, group, "/journal")
+    assert harness.last(group).buttons == [["Ouvrir en privé"]]
+    await harness.say(claire, None, "/journal")
+    page = harness.last(claire)
+    assert "(page 1 sur 2)" in page.plain
+    assert "Acteur5 Test a modifié son profil" in page.plain
+    assert page.buttons == [["Plus anciens ▶"]]
+    await harness.press(claire, None, "Plus anciens")
+    older = harness.last(claire).plain
+    assert "(page 2 sur 2)" in older and "Claire Morel a créé le collectif" in older

@@ -1,0 +1,99 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL), and the harness.
+
+The suite runs on SQLite by default; `TISSERAND_TEST_DB=postgresql` runs it on the
+PostgreSQL server at TISSERAND_TEST_PG_URL (default: the local `test` database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from bot.sandbox.harness import Harness
+from storage.db import create_engine
+from storage.migrate import upgrade_sync
+from storage.models import Base
+
+BACKEND = os.environ.get("TISSERAND_TEST_DB", "sqlite")
+PG_URL = os.environ.get(
+    "TISSERAND_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def pytest_report_header() -> str:
+    return f"tisserand database backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    url = make_url(PG_URL)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database,
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of its own for this test session, migrated once."""
+    name = f"tisserand_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_sync(url)
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database for one test."""
+    if BACKEND == "postgresql":
+        url: str = request.getfixturevalue("pg_database")
+        await _truncate(url)
+        return url
+    template: Path = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "tisserand.db"
+    shutil.copy(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, token=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
+    async with Harness(settings, migrate=False) as h:
+        yield h

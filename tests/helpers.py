@@ -1,0 +1,73 @@
+"""Small scene builders for tests, on top of the demo's own Scene (one way to play a flow)."""
+
+from __future__ import annotations
+
+from bot.demo import Actor, Scene
+from bot.sandbox.core import SandboxChat, SandboxUser
+from bot.sandbox.harness import Harness
+from bot.transcript import Transcript
+from storage.models import Collective, Membership
+
+NB = "\u202f"
+
+
+def nb(text: str) -> str:
+    """French typography as the templates write it: a narrow no-break space before : ; ! ?
+    and inside « »."""
+    for plain, typeset in ((" :", NB + ":"), (" ?", NB + "?"), (" !", NB + "!"),
+                           (" ;", NB + ";"), ("« ", "«" + NB), (" »", NB + "»")):
+        text = text.replace(plain, typeset)
+    return text
+
+
+WOOL = {"name": "Filière laine du Cantal", "territoire": "Cantal", "vision": "Chaîne de valeur"}
+
+
+def scene(h: Harness) -> Scene:
+    return Scene(h, Transcript(h.sandbox, echo=False))
+
+
+async def wool_collective(
+    h: Harness, *, members: int = 2
+) -> tuple[SandboxChat, SandboxUser, list[SandboxUser]]:
+    """A registered wool collective: its group, its animator, and users in the group."""
+    sb = h.sandbox
+    animator = sb.add_user("Claire", last_name="Morel", username="claire")
+    users = [sb.add_user(f"Acteur{i}", last_name="Test") for i in range(members)]
+    group = sb.create_group("Laine Cantal", owner=animator, members=users)
+    await h.flush()
+    s = scene(h)
+    await s.register(animator, group, WOOL)
+    await s.onboard(animator, Actor("Claire", "Morel", "Pôle ESS", "Réseau", (), "Murat"),
+                    via_group=None)
+    return group, animator, users
+
+
+def actor(org: str = "GAEC des Estives", famille: str = "Entreprise",
+          maillons: tuple[str, ...] = ("Élevage",), commune: str = "Allanche",
+          consent: bool = True) -> Actor:
+    return Actor("X", "Y", org, famille, maillons, commune, consent)
+
+
+async def collective_of(h: Harness, group: SandboxChat) -> Collective:
+    async with h.app.deps.uow() as uow:
+        found = await uow.collectives.by_chat(group.id)
+        assert found is not None
+        return found
+
+
+async def membership_of(h: Harness, group: SandboxChat, user: SandboxUser) -> Membership | None:
+    async with h.app.deps.uow() as uow:
+        collective = await uow.collectives.by_chat(group.id)
+        person = await uow.people.by_telegram_id(user.id)
+        if collective is None or person is None:
+            return None
+        return await uow.memberships.get(collective.id, person.id)
+
+
+async def journal_kinds(h: Harness, group: SandboxChat) -> list[str]:
+    async with h.app.deps.uow() as uow:
+        collective = await uow.collectives.by_chat(group.id)
+        assert collective is not None
+        entries = await uow.journal.page(collective.id, offset=0, limit=1000)
+        return [e.kind for e in reversed(entries)]
