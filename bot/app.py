@@ -52,7 +52,7 @@ class Deps:
         return UnitOfWork(self.sessions)
 
 
-class TisserandApplication(Application):  # type: ignore[type-arg]
+class TisserandApplication(Application):
     """A PTB Application in which every update runs in one unit of work, exactly once."""
 
     def __init__(self, *, deps: Deps, **kwargs: Any) -> None:
@@ -142,7 +142,7 @@ def build_application(
         .post_shutdown(_post_shutdown)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
     if settings.api_base_url:
         base = settings.api_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
@@ -153,10 +153,9 @@ def build_application(
     return application
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    from handlers.menus import set_command_menus
-
+async def _post_init(application: Application) -> None:
     from bot import due
+    from handlers.menus import set_command_menus
 
     app = cast(TisserandApplication, application)
     app.deps.bot_username = app.bot.username
@@ -171,5 +170,5 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         )
 
 
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_shutdown(application: Application) -> None:
     await cast(TisserandApplication, application).deps.engine.dispose()

@@ -30,12 +30,26 @@ class Actor:
 WOOL_ACTORS = (
     Actor("Jeanne", "Roux", "GAEC des Estives", "Entreprise", ("Élevage", "Tonte"), "Allanche"),
     Actor("Paul", "Vidal", "Tondeurs du Cézallier", "Association", ("Tonte",), "Marcenat"),
-    Actor("Inès", "Bonnet", "SCIC Laines d'Auvergne", "Coopérative", ("Lavage", "Filature"),
-          "Saint-Flour"),
-    Actor("Karim", "Haddad", "Atelier Fil & Trame", "Entreprise ESUS",
-          ("Tissage et tricot", "Confection"), "Murat", consent=False),
-    Actor("Lucie", "Martin", "Lycée agricole Louis-Mallet", "Recherche", ("Élevage",),
-          "Saint-Flour"),
+    Actor(
+        "Inès",
+        "Bonnet",
+        "SCIC Laines d'Auvergne",
+        "Coopérative",
+        ("Lavage", "Filature"),
+        "Saint-Flour",
+    ),
+    Actor(
+        "Karim",
+        "Haddad",
+        "Atelier Fil & Trame",
+        "Entreprise ESUS",
+        ("Tissage et tricot", "Confection"),
+        "Murat",
+        consent=False,
+    ),
+    Actor(
+        "Lucie", "Martin", "Lycée agricole Louis-Mallet", "Recherche", ("Élevage",), "Saint-Flour"
+    ),
     Actor("Hugo", "Lefèvre", "Boutique Laine & Co", "Entreprise", ("Vente",), "Aurillac"),
     Actor("Amina", "Diallo", "France Active Auvergne", "Financeur", (), "Clermont-Ferrand"),
     Actor("Sophie", "Garnier", "CRESS Auvergne-Rhône-Alpes", "Réseau", (), "Lyon"),
@@ -52,7 +66,9 @@ class Scene:
         self.h.clock.advance(timedelta(minutes=minutes))
         self.t.note(note)
 
-    async def register(self, animator: SandboxUser, group: SandboxChat, answers: dict[str, str]) -> None:
+    async def register(
+        self, animator: SandboxUser, group: SandboxChat, answers: dict[str, str]
+    ) -> None:
         """The animator types /filiere and answers the setup questions in private."""
         h = self.h
         await h.say(animator, group, "/filiere")
@@ -70,7 +86,9 @@ class Scene:
         await h.press(animator, None, "Europe/Paris")
         await h.press(animator, None, "Français")
 
-    async def onboard(self, user: SandboxUser, actor: Actor, *, via_group: SandboxChat | None) -> None:
+    async def onboard(
+        self, user: SandboxUser, actor: Actor, *, via_group: SandboxChat | None
+    ) -> None:
         """Answer the profile questions (after /rejoindre in the group, if given)."""
         h = self.h
         if via_group is not None:
@@ -92,9 +110,7 @@ async def play(harness: Harness, transcript: Transcript) -> dict[str, SandboxCha
     sb, h = harness.sandbox, harness
     claire = sb.add_user("Claire", last_name="Morel", username="claire_morel")
     marc = sb.add_user("Marc", last_name="Teyssier", username="marc_t")
-    users = [
-        sb.add_user(a.first_name, last_name=a.last_name, username=None) for a in WOOL_ACTORS
-    ]
+    users = [sb.add_user(a.first_name, last_name=a.last_name, username=None) for a in WOOL_ACTORS]
     nadia = sb.add_user("Nadia", last_name="Brunet", username="nadia_alim")
 
     await scene.step("Claire crée le groupe de la filière laine et y ajoute Tisserand")
@@ -112,10 +128,18 @@ async def play(harness: Harness, transcript: Transcript) -> dict[str, SandboxCha
             "vision": "Chaîne de valeur",
         },
     )
-    await scene.onboard(claire, Actor("Claire", "Morel", "Pôle ESS du Cantal",
-                                      "Réseau", (), "Saint-Flour"), via_group=None)
-    await scene.onboard(marc, Actor("Marc", "Teyssier", "Communauté de communes Hautes Terres",
-                                    "Collectivité", (), "Murat"), via_group=wool)
+    await scene.onboard(
+        claire,
+        Actor("Claire", "Morel", "Pôle ESS du Cantal", "Réseau", (), "Saint-Flour"),
+        via_group=None,
+    )
+    await scene.onboard(
+        marc,
+        Actor(
+            "Marc", "Teyssier", "Communauté de communes Hautes Terres", "Collectivité", (), "Murat"
+        ),
+        via_group=wool,
+    )
 
     await scene.step("Huit acteurs rejoignent le collectif avec /rejoindre", minutes=30)
     for user, actor in zip(users, WOOL_ACTORS, strict=True):
@@ -138,8 +162,14 @@ async def play(harness: Harness, transcript: Transcript) -> dict[str, SandboxCha
     sophie, cress = users[7], WOOL_ACTORS[7]
     await scene.onboard(
         sophie,
-        Actor(cress.first_name, cress.last_name, cress.organisation, cress.famille,
-              ("Restauration collective",), cress.commune),
+        Actor(
+            cress.first_name,
+            cress.last_name,
+            cress.organisation,
+            cress.famille,
+            ("Restauration collective",),
+            cress.commune,
+        ),
         via_group=food,
     )
     await h.say(sophie, None, "/moi")

@@ -12,7 +12,7 @@ from telegram.ext import (
 )
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     """Attach every handler. Commands answer in French and to their English alias."""
     from handlers import basics, callbacks, collective, forms, journal, members, roles
     from handlers.errors import on_error

@@ -132,9 +132,9 @@ async def ask_setup_step(
             [(ctx.label("vision_ecosysteme"), ("setup", cid, "vision", "ecosysteme"))],
         ]
     elif step == "maillons":
-        suggestion = svc.maillon_suggestion(collective)
-        params["suggestion"] = suggestion
-        keep = ctx.label("keep_maillons") if suggestion else ctx.label("no_themes")
+        maillons = svc.maillon_suggestion(collective)
+        params["suggestion"] = maillons
+        keep = ctx.label("keep_maillons") if maillons else ctx.label("no_themes")
         buttons = [[(keep, ("setup", cid, "keep"))]]
     elif step == "timezone":
         buttons = [[(ctx.label("keep", value=collective.timezone), ("setup", cid, "keep"))]]

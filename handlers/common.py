@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,8 +134,6 @@ class Ctx:
         name: str,
         buttons: list[list[Button]] | None = None,
         /,
-        *,
-        lang: str | None = None,
         **params: object,
     ) -> bool:
         """Write to the user in private. False when Telegram refuses (never started, blocked)."""
@@ -144,7 +142,7 @@ class Ctx:
         try:
             await self.context.bot.send_message(
                 self.user.id,
-                render(name, lang or self.person_lang, **params),
+                render(name, self.person_lang, **params),
                 reply_markup=keyboard(buttons),
             )
         except Forbidden:
@@ -225,7 +223,9 @@ async def make_ctx(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Ctx:
     return Ctx(update, context, deps, uow, user, chat, person, group_collective, lang)
 
 
-def handler(fn: HandlerFn) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+def handler(
+    fn: HandlerFn,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     """Wrap a feature handler: build its context; a Refusal becomes a polite answer."""
 
     @functools.wraps(fn)

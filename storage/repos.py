@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -44,14 +45,14 @@ class UpdateRepo(_Repo):
             .values(update_id=update_id, processed_at=now)
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
-        result = await self.session.execute(stmt)
+        result = cast(CursorResult[Any], await self.session.execute(stmt))
         return bool(result.rowcount)
 
     async def purge(self, before: datetime) -> int:
         result = await self.session.execute(
             delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 class DueRepo(_Repo):
@@ -80,7 +81,7 @@ class DueRepo(_Repo):
             )
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        result = await self.session.execute(stmt)
+        result = cast(CursorResult[Any], await self.session.execute(stmt))
         return bool(result.rowcount)
 
     async def get(self, work_id: int) -> DueWork | None:
@@ -113,7 +114,7 @@ class DueRepo(_Repo):
             )
             .values(claimed_at=now, claimed_by=worker, attempts=DueWork.attempts + 1)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return cast(CursorResult[Any], result).rowcount == 1
 
     async def finish(self, work_id: int, now: datetime) -> None:
         await self.session.execute(

@@ -14,8 +14,14 @@ NB = "\u202f"
 def nb(text: str) -> str:
     """French typography as the templates write it: a narrow no-break space before : ; ! ?
     and inside « »."""
-    for plain, typeset in ((" :", NB + ":"), (" ?", NB + "?"), (" !", NB + "!"),
-                           (" ;", NB + ";"), ("« ", "«" + NB), (" »", NB + "»")):
+    for plain, typeset in (
+        (" :", NB + ":"),
+        (" ?", NB + "?"),
+        (" !", NB + "!"),
+        (" ;", NB + ";"),
+        ("« ", "«" + NB),
+        (" »", NB + "»"),
+    ):
         text = text.replace(plain, typeset)
     return text
 
@@ -38,14 +44,19 @@ async def wool_collective(
     await h.flush()
     s = scene(h)
     await s.register(animator, group, WOOL)
-    await s.onboard(animator, Actor("Claire", "Morel", "Pôle ESS", "Réseau", (), "Murat"),
-                    via_group=None)
+    await s.onboard(
+        animator, Actor("Claire", "Morel", "Pôle ESS", "Réseau", (), "Murat"), via_group=None
+    )
     return group, animator, users
 
 
-def actor(org: str = "GAEC des Estives", famille: str = "Entreprise",
-          maillons: tuple[str, ...] = ("Élevage",), commune: str = "Allanche",
-          consent: bool = True) -> Actor:
+def actor(
+    org: str = "GAEC des Estives",
+    famille: str = "Entreprise",
+    maillons: tuple[str, ...] = ("Élevage",),
+    commune: str = "Allanche",
+    consent: bool = True,
+) -> Actor:
     return Actor("X", "Y", org, famille, maillons, commune, consent)
 
 

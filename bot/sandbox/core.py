@@ -482,6 +482,8 @@ class Sandbox:
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, SandboxChat] = {}
         self._messages: dict[int, list[SandboxMessage]] = {}
+        # Every message of every chat, in the order the sandbox received them (transcripts).
+        self._log: list[SandboxMessage] = []
         self._next_message_id: dict[int, int] = {}
         self._next_user_id = 100001
         self._next_supergroup = 1
@@ -1073,7 +1075,7 @@ class Sandbox:
             "forum_topic_created" in message.service or "migrate_from_chat_id" in message.service
         ):
             raise _bad("message can't be deleted")
-        age = self._now() - datetime.fromtimestamp(message.date, UTC)
+        age = self._utcnow() - datetime.fromtimestamp(message.date, UTC)
         if age > DELETE_WINDOW:
             raise _bad("message can't be deleted for everyone")
         message.deleted = True
@@ -1084,7 +1086,11 @@ class Sandbox:
     def _answer_callback_query(self, params: Mapping[str, Any], files: Mapping[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         query = self._queries.get(query_id)
-        if query is None or query.answered or self._now() - query.created > self.callback_query_ttl:
+        if (
+            query is None
+            or query.answered
+            or self._utcnow() - query.created > self.callback_query_ttl
+        ):
             raise _bad("query is too old and response timeout expired or query ID is invalid")
         text = params.get("text")
         if text is not None and len(str(text)) > 200:
@@ -1390,8 +1396,13 @@ class Sandbox:
 
     # ------------------------------------------------------------------ storage helpers
 
+    def _utcnow(self) -> datetime:
+        # The injected clock should be aware UTC; a naive one is taken as UTC, not local time.
+        current = self._now()
+        return current if current.tzinfo is not None else current.replace(tzinfo=UTC)
+
     def _date(self) -> int:
-        return int(self._now().timestamp())
+        return int(self._utcnow().timestamp())
 
     def _find(self, chat_id: int, message_id: int) -> SandboxMessage | None:
         for message in self._messages.get(chat_id, []):
@@ -1440,6 +1451,7 @@ class Sandbox:
             **fields,
         )
         self._messages.setdefault(chat.id, []).append(message)
+        self._log.append(message)
         return message
 
     def _queue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -1879,7 +1891,7 @@ class Sandbox:
         query_id = str(4_400_000_000_000_000_000 + self._next_query)
         self._next_query += 1
         self._queries[query_id] = _Query(
-            user_id=user.id, chat_id=chat.id, message_id=message.message_id, created=self._now()
+            user_id=user.id, chat_id=chat.id, message_id=message.message_id, created=self._utcnow()
         )
         payload = {
             "id": query_id,
@@ -1907,24 +1919,24 @@ class Sandbox:
         return self._callback(presser, target, message, data)
 
     def _is_bot_deep_link(self, url: str) -> bool:
-        match = _LINK_RE.fullmatch(url)
-        return match is not None and match["name"].lower() == (self.bot.username or "").lower()
+        parsed = _parse_link(url)
+        return parsed is not None and parsed[0].lower() == (self.bot.username or "").lower()
 
     def open_link(
         self, user: SandboxUser | int, url: str, *, group: SandboxChat | int | None = None
     ) -> dict[str, Any]:
-        """Follow a t.me link to the bot: sends "/start PAYLOAD" like the Telegram clients.
+        """Follow a t.me (or tg://resolve) link to the bot: sends "/start PAYLOAD" like clients.
 
         A ?startgroup= link needs `group`: the user adds the bot there (if needed) and
         "/start@bot PAYLOAD" is sent in that group.
         """
         opener = self._user(user)
-        match = _LINK_RE.fullmatch(url)
-        if match is None:
-            raise SandboxError(f"{url!r} is not a t.me link")
-        if match["name"].lower() != (self.bot.username or "").lower():
+        parsed = _parse_link(url)
+        if parsed is None:
+            raise SandboxError(f"{url!r} is not a t.me or tg://resolve link")
+        name, query = parsed
+        if name.lower() != (self.bot.username or "").lower():
             raise SandboxError(f"{url!r} does not lead to @{self.bot.username}")
-        query = parse_qs(match["query"] or "", keep_blank_values=True)
         if "startgroup" in query:
             payload = self._payload(query["startgroup"][0], url)
             if group is None:
@@ -2051,6 +2063,14 @@ class Sandbox:
         found = self._as_chat(chat)
         return [m for m in self._messages.get(found.id, []) if include_deleted or not m.deleted]
 
+    def all_messages(self) -> list[SandboxMessage]:
+        """Every message of every chat, in the order they were sent."""
+        return list(self._log)
+
+    @property
+    def bot_id(self) -> int:
+        return self.bot.id
+
     def bot_messages(self, chat: SandboxChat | SandboxUser | int) -> list[SandboxMessage]:
         """The bot's visible messages in the chat, service messages excluded."""
         return [m for m in self.messages(chat) if m.from_id == self.bot.id and m.service is None]
@@ -2100,6 +2120,18 @@ class Sandbox:
                 description=description,
             )
         )
+
+
+def _parse_link(url: str) -> tuple[str, dict[str, list[str]]] | None:
+    """(username, query) of a t.me/<name>?... or tg://resolve?domain=<name>&... link."""
+    if url.startswith("tg://resolve?"):
+        query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+        domain = query.pop("domain", [""])[0]
+        return (domain, query) if domain else None
+    match = _LINK_RE.fullmatch(url)
+    if match is None:
+        return None
+    return match["name"], parse_qs(match["query"] or "", keep_blank_values=True)
 
 
 def _anonymous_admin_api() -> dict[str, Any]:

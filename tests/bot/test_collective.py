@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.sandbox.harness import Harness
-from tests.helpers import nb, WOOL, collective_of, journal_kinds, scene, wool_collective
+from tests.helpers import WOOL, collective_of, journal_kinds, nb, scene, wool_collective
 
 
 async def test_admin_registers_the_group_and_finishes_setup_in_private(harness: Harness) -> None:
@@ -15,7 +15,9 @@ async def test_admin_registers_the_group_and_finishes_setup_in_private(harness: 
     assert collective.vision == "chaine"
     assert [m.name for m in collective.maillons][:3] == ["Élevage", "Tonte", "Lavage"]
     assert (collective.timezone, collective.language, collective.status) == (
-        "Europe/Paris", "fr", "active"
+        "Europe/Paris",
+        "fr",
+        "active",
     )
     group_texts = harness.bot_texts(group)
     assert any(nb("Le collectif « Laine Cantal » est créé") in t for t in group_texts)

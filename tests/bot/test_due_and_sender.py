@@ -11,7 +11,6 @@ from bot.app import Deps, build_application
 from bot.config import Settings
 from bot.due import DueContext, Later
 from bot.sandbox.harness import Harness
-from tests.helpers import nb
 from bot.sender import Outcome, QuietHours, Sender
 from storage.models import Delivery, DueWork, Person
 
@@ -31,11 +30,17 @@ def record_runs(harness: Harness, runs: list[str], *, fail_first: int = 0) -> No
     harness.app.deps.due_kinds["test"] = run
 
 
-async def schedule(harness: Harness, key: str, at: datetime, kind: str = "test",
-                   payload: dict[str, Any] | None = None) -> bool:
+async def schedule(
+    harness: Harness,
+    key: str,
+    at: datetime,
+    kind: str = "test",
+    payload: dict[str, Any] | None = None,
+) -> bool:
     async with harness.app.deps.uow() as uow:
-        return await due.schedule(uow, key=key, kind=kind, due_at=at,
-                                  now=harness.clock.now(), payload=payload)
+        return await due.schedule(
+            uow, key=key, kind=kind, due_at=at, now=harness.clock.now(), payload=payload
+        )
 
 
 async def row(harness: Harness, key: str) -> DueWork:
@@ -125,8 +130,11 @@ def sending_kind(harness: Harness, outcomes: list[Outcome], *, urgent: bool = Fa
     async def run(deps: Deps, ctx: DueContext) -> Later | None:
         sender = Sender(ctx.bot, ctx.uow, ctx.now)
         outcome = await sender.send(
-            ctx.work.key, ctx.work.payload["chat_id"], "<b>Rappel</b> : comité demain.",
-            quiet=QuietHours("Europe/Paris"), urgent=urgent,
+            ctx.work.key,
+            ctx.work.payload["chat_id"],
+            "<b>Rappel</b> : comité demain.",
+            quiet=QuietHours("Europe/Paris"),
+            urgent=urgent,
         )
         outcomes.append(outcome)
         return Later(outcome.retry_at) if outcome.retry_at else None
@@ -159,7 +167,8 @@ async def test_sender_sends_once_per_key(harness: Harness) -> None:
         again = await Sender(harness.app.bot, uow, NOON).send("m1", paul.id, "encore")
     assert again.status == "already"
     assert [m.plain for m in harness.sandbox.bot_messages(paul)].count(
-        "Rappel : comité demain.") == 1
+        "Rappel : comité demain."
+    ) == 1
 
 
 async def test_quiet_hours_wait_for_the_morning(harness: Harness) -> None:

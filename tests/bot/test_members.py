@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.sandbox.harness import Harness
-from tests.helpers import nb, actor, journal_kinds, membership_of, scene, wool_collective
+from tests.helpers import actor, journal_kinds, membership_of, nb, scene, wool_collective
 
 
 async def test_join_through_the_deep_link_and_fill_the_profile(harness: Harness) -> None:
@@ -18,10 +18,12 @@ async def test_join_through_the_deep_link_and_fill_the_profile(harness: Harness)
     await scene(harness).onboard(jeanne, actor(maillons=("Élevage", "Tonte")), via_group=None)
     member = await membership_of(harness, group, jeanne)
     assert member is not None
-    assert (member.status, member.role, member.organisation) == ("active", "membre",
-                                                                 "GAEC des Estives")
-    assert (member.famille, member.famille_ess, member.commune) == ("entreprise", False,
-                                                                    "Allanche")
+    assert (member.status, member.role, member.organisation) == (
+        "active",
+        "membre",
+        "GAEC des Estives",
+    )
+    assert (member.famille, member.famille_ess, member.commune) == ("entreprise", False, "Allanche")
     assert member.directory_consent is True
     assert len(member.maillon_ids) == 2
     assert any("Bienvenue, vous faites partie" in t for t in harness.bot_texts(jeanne))
@@ -94,10 +96,12 @@ async def test_directory_groups_by_maillon_then_famille(harness: Harness) -> Non
     group, claire, users = await wool_collective(harness, members=3)
     s = scene(harness)
     await s.onboard(users[0], actor("GAEC", "Entreprise", ("Élevage",)), via_group=group)
-    await s.onboard(users[1], actor("Asso Tonte", "Association", ("Élevage", "Tonte")),
-                    via_group=group)
-    await s.onboard(users[2], actor("Secret", "Association", ("Tonte",), consent=False),
-                    via_group=group)
+    await s.onboard(
+        users[1], actor("Asso Tonte", "Association", ("Élevage", "Tonte")), via_group=group
+    )
+    await s.onboard(
+        users[2], actor("Secret", "Association", ("Tonte",), consent=False), via_group=group
+    )
     await harness.say(users[0], group, "/annuaire")
     text = harness.last(group).plain
     elevage, tonte = text.index("Élevage"), text.index("Tonte\n")
@@ -115,12 +119,19 @@ async def test_several_collectives_ask_then_remember(harness: Harness) -> None:
     nadia = sb.add_user("Nadia")
     food = sb.create_group("Alimentation", owner=nadia, members=[sophie])
     await harness.flush()
-    await scene(harness).register(nadia, food, {
-        "name": "Alimentation durable", "territoire": "Saint-Flour",
-        "vision": "Écosystème d'acteurs", "maillons": "Production, Restauration",
-    })
-    await scene(harness).onboard(sophie, actor(org="CRESS", maillons=("Production",)),
-                                 via_group=food)
+    await scene(harness).register(
+        nadia,
+        food,
+        {
+            "name": "Alimentation durable",
+            "territoire": "Saint-Flour",
+            "vision": "Écosystème d'acteurs",
+            "maillons": "Production, Restauration",
+        },
+    )
+    await scene(harness).onboard(
+        sophie, actor(org="CRESS", maillons=("Production",)), via_group=food
+    )
     # Joining the second collective made it the current one; the other is a button away.
     await harness.say(sophie, None, "/annuaire")
     directory = harness.last(sophie)

@@ -58,11 +58,28 @@ async def test_malformed_updates_are_ignored_and_logged(
     await harness.flush()
     before = len(sb.calls)
     sb.raw_update({})  # nothing but an update id
-    sb.raw_update({"message": {"message_id": 1, "date": 0, "chat": {"id": group.id,
-                   "type": "supergroup", "title": "G"}, "from": owner.to_api(), "text": "hi",
-                   "some_future_field": {"x": 1}}})
-    sb.raw_update({"channel_post": {"message_id": 5, "date": 0, "text": "/aide",
-                   "chat": {"id": -1009999, "type": "channel", "title": "Canal"}}})
+    sb.raw_update(
+        {
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": group.id, "type": "supergroup", "title": "G"},
+                "from": owner.to_api(),
+                "text": "hi",
+                "some_future_field": {"x": 1},
+            }
+        }
+    )
+    sb.raw_update(
+        {
+            "channel_post": {
+                "message_id": 5,
+                "date": 0,
+                "text": "/aide",
+                "chat": {"id": -1009999, "type": "channel", "title": "Canal"},
+            }
+        }
+    )
     with caplog.at_level(logging.INFO):
         await harness.flush()
     assert [c for c in sb.calls[before:] if c[0] == "sendMessage"] == []

@@ -22,12 +22,14 @@ def _types(updates: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.mark.asyncio
-async def test_send_message_stores_raw_and_returns_parsed(sb: Sandbox, alice: SandboxUser) -> None:
+async def test_send_message_stores_raw_and_returns_parsed(
+    sb: Sandbox, alice: SandboxUser, clock: Clock
+) -> None:
     result = await ok(sb, "sendMessage", chat_id=alice.id, text="<b>Bon</b>jour", parse_mode="HTML")
     assert result["text"] == "Bonjour"
     assert result["entities"] == [{"type": "bold", "offset": 0, "length": 3}]
     assert result["from"]["id"] == sb.bot.id
-    assert result["date"] == int(sb._now().timestamp())
+    assert result["date"] == int(clock.current.timestamp())
     message = sb.last_bot_message(alice)
     assert message.text == "<b>Bon</b>jour"
     assert message.plain == "Bonjour"
@@ -61,7 +63,10 @@ async def test_unknown_method_is_404(sb: Sandbox) -> None:
         ),
         ({"text": "x", "parse_mode": "html5"}, "Bad Request: unsupported parse_mode"),
         (
-            {"text": "x", "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "é" * 33}]]}},
+            {
+                "text": "x",
+                "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "é" * 33}]]},
+            },
             "Bad Request: BUTTON_DATA_INVALID",
         ),
         (
@@ -74,7 +79,10 @@ async def test_unknown_method_is_404(sb: Sandbox) -> None:
             "Bad Request: BUTTON_URL_INVALID",
         ),
         ({"text": "x", "message_thread_id": 5}, "Bad Request: message thread not found"),
-        ({"text": "x", "reply_parameters": {"message_id": 999}}, "Bad Request: message to be replied not found"),
+        (
+            {"text": "x", "reply_parameters": {"message_id": 999}},
+            "Bad Request: message to be replied not found",
+        ),
     ],
 )
 async def test_send_message_validation(
@@ -87,7 +95,9 @@ async def test_send_message_validation(
 @pytest.mark.asyncio
 async def test_long_html_counts_visible_characters(sb: Sandbox, alice: SandboxUser) -> None:
     # 4096 visible characters are fine even though the HTML source is longer.
-    await ok(sb, "sendMessage", chat_id=alice.id, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+    await ok(
+        sb, "sendMessage", chat_id=alice.id, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML"
+    )
     assert len(sb.last_bot_message(alice).plain) == 4096
 
 
@@ -141,9 +151,14 @@ async def test_edit_message_text(sb: Sandbox, alice: SandboxUser, clock: Clock) 
     status, description = await error(
         sb, "editMessageText", chat_id=alice.id, message_id=mid, text="v1", reply_markup=KEYBOARD
     )
-    assert (status, description.split(":")[0:2]) == (400, ["Bad Request", " message is not modified"])
+    assert (status, description.split(":")[0:2]) == (
+        400,
+        ["Bad Request", " message is not modified"],
+    )
     clock.advance(timedelta(minutes=1))
-    edited = await ok(sb, "editMessageText", chat_id=alice.id, message_id=mid, text="<i>v2</i>", parse_mode="HTML")
+    edited = await ok(
+        sb, "editMessageText", chat_id=alice.id, message_id=mid, text="<i>v2</i>", parse_mode="HTML"
+    )
     assert edited["text"] == "v2"
     assert edited["edit_date"] == int(clock.current.timestamp())
     message = sb.last_bot_message(alice)
@@ -162,8 +177,12 @@ async def test_edit_message_text(sb: Sandbox, alice: SandboxUser, clock: Clock) 
 
 @pytest.mark.asyncio
 async def test_edit_reply_markup(sb: Sandbox, alice: SandboxUser) -> None:
-    mid = (await ok(sb, "sendMessage", chat_id=alice.id, text="q", reply_markup=KEYBOARD))["message_id"]
-    status, _ = await error(sb, "editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD)
+    mid = (await ok(sb, "sendMessage", chat_id=alice.id, text="q", reply_markup=KEYBOARD))[
+        "message_id"
+    ]
+    status, _ = await error(
+        sb, "editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=KEYBOARD
+    )
     assert status == 400
     await ok(sb, "editMessageReplyMarkup", chat_id=alice.id, message_id=mid)
     assert sb.last_bot_message(alice).buttons == []
@@ -243,7 +262,9 @@ async def test_press_by_label_and_answer(sb: Sandbox, alice: SandboxUser, clock:
 
 @pytest.mark.asyncio
 async def test_press_data_forges_a_press(sb: Sandbox, alice: SandboxUser) -> None:
-    mid = (await ok(sb, "sendMessage", chat_id=alice.id, text="x", reply_markup=KEYBOARD))["message_id"]
+    mid = (await ok(sb, "sendMessage", chat_id=alice.id, text="x", reply_markup=KEYBOARD))[
+        "message_id"
+    ]
     update = sb.press_data(alice, None, mid, "admin:delete-everything")
     assert update["callback_query"]["data"] == "admin:delete-everything"
     assert update["callback_query"]["message"]["message_id"] == mid
@@ -263,7 +284,9 @@ async def test_deep_links(sb: Sandbox) -> None:
     with pytest.raises(SandboxError, match="does not lead"):
         sb.open_link(bob, "https://t.me/other_bot?start=x")
     # A URL button holding a deep link acts like opening it.
-    link = {"inline_keyboard": [[{"text": "Rejoindre", "url": "https://t.me/tisserand_bot?start=j1"}]]}
+    link = {
+        "inline_keyboard": [[{"text": "Rejoindre", "url": "https://t.me/tisserand_bot?start=j1"}]]
+    }
     await ok(sb, "sendMessage", chat_id=bob.id, text="x", reply_markup=link)
     assert sb.press(bob, None, "Rejoindre")["message"]["text"] == "/start j1"
     site = {"inline_keyboard": [[{"text": "Site", "url": "https://example.org"}]]}
@@ -292,7 +315,7 @@ def test_group_creation_tells_the_bot(sb: Sandbox, alice: SandboxUser) -> None:
     assert updates[0]["my_chat_member"]["new_chat_member"]["status"] == "administrator"
     assert updates[1]["message"]["new_chat_members"][0]["id"] == sb.bot.id
     basic = sb.create_group("Petit", owner=alice, supergroup=False)
-    assert -10**9 < basic.id < 0
+    assert -(10**9) < basic.id < 0
 
 
 @pytest.mark.asyncio
@@ -310,7 +333,11 @@ def test_privacy_mode_when_bot_is_not_admin(sb: Sandbox, alice: SandboxUser) -> 
     assert sb.send_text(alice, group, "bavardage")["update_id"] is None
     assert sb.send_text(alice, group, "/aide")["update_id"] is not None
     assert sb.send_text(alice, group, "/aide@other_bot")["update_id"] is None
-    assert [m.text for m in sb.messages(group) if m.text] == ["bavardage", "/aide", "/aide@other_bot"]
+    assert [m.text for m in sb.messages(group) if m.text] == [
+        "bavardage",
+        "/aide",
+        "/aide@other_bot",
+    ]
     sb.set_bot_admin(group, True)
     sb.pop_updates()
     assert sb.send_text(alice, group, "bavardage")["update_id"] is not None
@@ -432,7 +459,9 @@ async def test_documents_both_ways(sb: Sandbox, alice: SandboxUser) -> None:
     message = sb.last_bot_message(alice)
     assert message.document == ("agenda.ics", b"BEGIN:VCALENDAR", "text/calendar")
     assert message.plain == "Agenda"
-    assert await error(sb, "sendDocument", chat_id=alice.id, caption="x" * 1025, document="nope") == (
+    assert await error(
+        sb, "sendDocument", chat_id=alice.id, caption="x" * 1025, document="nope"
+    ) == (
         400,
         "Bad Request: wrong file identifier/HTTP URL specified for document",
     )
@@ -448,17 +477,30 @@ async def test_documents_both_ways(sb: Sandbox, alice: SandboxUser) -> None:
     assert sb.file_content(info["file_path"]) == b"nom\nAlice"
     # A known file_id can be sent again without uploading.
     await ok(sb, "sendDocument", chat_id=alice.id, document=file_id)
-    assert sb.last_bot_message(alice).document == ("liste.csv", b"nom\nAlice", "application/octet-stream")
+    assert sb.last_bot_message(alice).document == (
+        "liste.csv",
+        b"nom\nAlice",
+        "application/octet-stream",
+    )
 
 
 @pytest.mark.asyncio
 async def test_send_photo_checks_the_image(sb: Sandbox, alice: SandboxUser) -> None:
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + (640).to_bytes(4, "big") + (480).to_bytes(4, "big")
-    status, body = await sb.call("sendPhoto", {"chat_id": str(alice.id)}, {"photo": ("p.png", png, "image/png")})
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + b"\x00\x00\x00\rIHDR"
+        + (640).to_bytes(4, "big")
+        + (480).to_bytes(4, "big")
+    )
+    status, body = await sb.call(
+        "sendPhoto", {"chat_id": str(alice.id)}, {"photo": ("p.png", png, "image/png")}
+    )
     assert status == 200
     assert body["result"]["photo"][0]["width"] == 640
     assert sb.last_bot_message(alice).photo == png
-    status, body = await sb.call("sendPhoto", {"chat_id": str(alice.id)}, {"photo": ("p.png", b"text", "image/png")})
+    status, body = await sb.call(
+        "sendPhoto", {"chat_id": str(alice.id)}, {"photo": ("p.png", b"text", "image/png")}
+    )
     assert (status, body["description"]) == (400, "Bad Request: IMAGE_PROCESS_FAILED")
 
 
@@ -525,7 +567,9 @@ async def test_get_updates_offsets_and_allowed_updates(sb: Sandbox, alice: Sandb
     last = rest[-1]["update_id"]
     assert await ok(sb, "getUpdates", offset=last + 1) == []
     sb.join(bob, group)
-    updates = await ok(sb, "getUpdates", offset=last + 1, allowed_updates=["message", "chat_member"])
+    updates = await ok(
+        sb, "getUpdates", offset=last + 1, allowed_updates=["message", "chat_member"]
+    )
     assert _types(updates) == ["message", "chat_member"]
 
 
@@ -582,7 +626,10 @@ async def test_fail_next_kinds(sb: Sandbox, alice: SandboxUser) -> None:
         "Forbidden: bot was blocked by the user",
     )
     sb.fail_next("sendMessage", "bad_request", description="Bad Request: custom")
-    assert await error(sb, "sendMessage", chat_id=alice.id, text="x") == (400, "Bad Request: custom")
+    assert await error(sb, "sendMessage", chat_id=alice.id, text="x") == (
+        400,
+        "Bad Request: custom",
+    )
     sb.fail_next("sendMessage", "server_error", times=2)
     assert (await error(sb, "sendMessage", chat_id=alice.id, text="x"))[0] == 502
     assert (await error(sb, "sendMessage", chat_id=alice.id, text="x"))[0] == 502

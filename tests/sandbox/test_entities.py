@@ -73,7 +73,9 @@ def test_lenient_mode_keeps_bare_ampersand_and_gt() -> None:
 
 
 def test_strip_moves_entities() -> None:
-    stripped = strip_formatted(FormattedText("  ab  ", [{"type": "bold", "offset": 1, "length": 3}]))
+    stripped = strip_formatted(
+        FormattedText("  ab  ", [{"type": "bold", "offset": 1, "length": 3}])
+    )
     assert stripped == FormattedText("ab", [{"type": "bold", "offset": 0, "length": 2}])
 
 

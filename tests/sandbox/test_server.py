@@ -1,0 +1,175 @@
+"""The sandbox over HTTP: a PTB Bot with base_url on loopback, and the SandboxClient API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+from telegram import Bot
+from telegram.error import InvalidToken, TimedOut
+from telegram.request import HTTPXRequest
+
+from bot.sandbox.client import SandboxClient, SandboxClientError
+from bot.sandbox.core import Sandbox
+from bot.sandbox.server import SandboxServer, serve
+from tests.sandbox.conftest import TOKEN
+
+
+@pytest_asyncio.fixture
+async def server(sb: Sandbox) -> AsyncIterator[SandboxServer]:
+    running = await serve(sb, port=0, timeout_hold=2.0)
+    yield running
+    await running.stop()
+
+
+def _bot(server: SandboxServer, token: str = TOKEN, read_timeout: float = 5.0) -> Bot:
+    return Bot(
+        token,
+        base_url=server.api_base_url,
+        base_file_url=server.file_base_url,
+        request=HTTPXRequest(read_timeout=read_timeout),
+        get_updates_request=HTTPXRequest(),
+    )
+
+
+@pytest.mark.asyncio
+async def test_bot_over_http_with_long_polling(
+    sb: Sandbox, server: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert server.port > 0
+    client = SandboxClient(server.url)
+    bot = _bot(server)
+    async with bot:
+        assert bot.username == "tisserand_bot"
+        user = await asyncio.to_thread(client.add_user, "Alice", username="alice")
+        poll = asyncio.create_task(bot.get_updates(timeout=5))
+        await asyncio.sleep(0.1)
+        assert not poll.done()  # waiting for an update, without blocking the server
+        await asyncio.to_thread(client.send, user["id"], "/start")
+        updates = await asyncio.wait_for(poll, 3)
+        assert updates[0].message is not None and updates[0].message.text == "/start"
+        await bot.send_message(user["id"], "<b>Bienvenue</b>", parse_mode="HTML")
+        messages = await asyncio.to_thread(client.messages, user["id"])
+        assert messages[-1]["plain"] == "Bienvenue"
+        assert messages[-1]["from_bot"] is True
+        # Files go up as multipart and come back from the file URL.
+        await bot.send_document(user["id"], b"a;b\n", filename="export.csv")
+        assert sb.last_bot_message(user["id"]).document == ("export.csv", b"a;b\n", "text/csv")
+        await asyncio.to_thread(client.send_document, user["id"], "in.txt", b"contenu")
+        update = (await bot.get_updates(offset=updates[-1].update_id + 1))[0]
+        assert update.message is not None and update.message.document is not None
+        file = await update.message.document.get_file()
+        assert bytes(await file.download_as_bytearray()) == b"contenu"
+    client.close()
+    # The server's own log lines (and tornado's) never show the token; httpx's are the bot's.
+    server_lines = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith(("bot.sandbox", "tornado"))
+    ]
+    assert all(TOKEN not in line and "123456%3A" not in line for line in server_lines)
+    assert "/bot<token>/getMe" in "\n".join(server_lines)
+
+
+@pytest.mark.asyncio
+async def test_malformed_token_is_unauthorized(server: SandboxServer) -> None:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{server.url}/botnot-a-token/getMe")
+        assert response.status_code == 401
+        assert response.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        response = await http.post(f"{server.url}/bot{TOKEN}/getMe", json={})
+        assert response.json()["result"]["username"] == "tisserand_bot"
+        response = await http.get(f"{server.url}/nowhere")
+        assert response.status_code == 404
+    requests = HTTPXRequest(), HTTPXRequest()
+    bad = Bot(
+        "12:short",
+        base_url=server.api_base_url,
+        request=requests[0],
+        get_updates_request=requests[1],
+    )
+    with pytest.raises(InvalidToken):
+        await bad.initialize()
+    for request in requests:  # a failed initialize leaves them open
+        await request.shutdown()
+
+
+@pytest.mark.asyncio
+async def test_json_and_form_bodies(sb: Sandbox, server: SandboxServer) -> None:
+    alice = sb.add_user("Alice")
+    sb.send_text(alice, None, "/start")
+    url = f"{server.url}/bot{TOKEN}/sendMessage"
+    markup = {"inline_keyboard": [[{"text": "Oui", "callback_data": "y"}]]}
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            url, json={"chat_id": alice.id, "text": "1", "reply_markup": markup}
+        )
+        assert response.status_code == 200
+        assert response.json()["result"]["text"] == "1"  # a string, not the number 1
+        response = await http.post(url, data={"chat_id": str(alice.id), "text": ""})
+        assert response.status_code == 400
+        assert response.json()["description"] == "Bad Request: message text is empty"
+    assert sb.last_bot_message(alice).buttons == [["Oui"]]
+
+
+@pytest.mark.asyncio
+async def test_injected_timeout_over_http(sb: Sandbox, server: SandboxServer) -> None:
+    alice = sb.add_user("Alice")
+    sb.send_text(alice, None, "/start")
+    bot = _bot(server, read_timeout=0.3)
+    async with bot:
+        sb.fail_next("sendMessage", "timeout_after_send")
+        with pytest.raises(TimedOut):
+            await bot.send_message(alice.id, "envoyé ?")
+    assert sb.last_bot_message(alice).plain == "envoyé ?"
+
+
+def _client_scenario(client: SandboxClient) -> tuple[int, int]:
+    """Runs in a thread: builds a world through the client API; returns (alice, group) ids."""
+    alice = client.add_user("Alice", username="alice")
+    bob = client.add_user("Bob")
+    group = client.create_group("Filière", owner_id=alice["id"], member_ids=[bob["id"]])
+    joined = client.join(client.add_user("Carol")["id"], group["id"])
+    assert [next(k for k in u if k != "update_id") for u in joined] == ["message", "chat_member"]
+    sent = client.send(alice["id"], "/aide", chat_id=group["id"])
+    assert sent["message"]["text"] == "/aide"
+    client.send(alice["id"], "/start")
+    with pytest.raises(SandboxClientError, match="no button"):
+        client.press(alice["id"], "Introuvable", chat_id=group["id"])
+    with pytest.raises(SandboxClientError, match="unknown user"):
+        client.send(999, "x")
+    client.fail("sendMessage", "forbidden", chat_id=alice["id"])
+    return int(alice["id"]), int(group["id"])
+
+
+@pytest.mark.asyncio
+async def test_client_api(sb: Sandbox, server: SandboxServer) -> None:
+    client = SandboxClient(server.url)
+    alice_id, group_id = await asyncio.to_thread(_client_scenario, client)
+    status, _ = await sb.call("sendMessage", {"chat_id": str(alice_id), "text": "x"})
+    assert status == 403  # the injected failure
+    status, _ = await sb.call("sendMessage", {"chat_id": str(alice_id), "text": "x"})
+    assert status == 200
+    # The bot answers with a keyboard; the client presses it and waits for the edit.
+    status, body = await sb.call(
+        "sendMessage",
+        {
+            "chat_id": str(group_id),
+            "text": "Bonjour",
+            "reply_markup": '{"inline_keyboard": [[{"text": "Merci", "callback_data": "m"}]]}',
+        },
+    )
+    assert status == 200
+    after = body["result"]["message_id"] - 1
+    found = await asyncio.to_thread(client.wait_for, group_id, "Bonjour", after_message_id=after)
+    assert found["buttons"] == [["Merci"]]
+    pressed = await asyncio.to_thread(client.press, alice_id, "merci", chat_id=group_id)
+    assert pressed["callback_query"]["data"] == "m"
+    with pytest.raises(TimeoutError):
+        await asyncio.to_thread(client.wait_for, group_id, lambda m: False, timeout=0.1)
+    client.close()
