@@ -63,10 +63,24 @@ GET_FILE_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files
 DELETE_WINDOW = timedelta(hours=48)
 
 FailureKind = Literal[
-    "retry_after", "forbidden", "bad_request", "server_error", "timeout", "timeout_after_send"
+    "retry_after",
+    "forbidden",
+    "bad_request",
+    "server_error",
+    "timeout",
+    "timeout_after_send",
+    "conflict",
 ]
 _FAILURE_KINDS = frozenset(
-    ("retry_after", "forbidden", "bad_request", "server_error", "timeout", "timeout_after_send")
+    (
+        "retry_after",
+        "forbidden",
+        "bad_request",
+        "server_error",
+        "timeout",
+        "timeout_after_send",
+        "conflict",
+    )
 )
 
 # Update types Telegram leaves out when allowed_updates is empty (its default).
@@ -368,6 +382,14 @@ class _Failure:
             error = _ApiError(403, self.description or "Forbidden: bot was blocked by the user")
         elif self.error == "bad_request":
             error = _ApiError(400, self.description or "Bad Request: injected by the sandbox")
+        elif self.error == "conflict":
+            # What Telegram answers a second poller using the same token.
+            error = _ApiError(
+                409,
+                self.description
+                or "Conflict: terminated by other getUpdates request; make sure that only one "
+                "bot instance is running",
+            )
         else:
             error = _ApiError(502, self.description or "Bad Gateway")
         return error.code, error.body()

@@ -123,3 +123,21 @@ def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
     finally:
         err = stop(bot)
     assert TOKEN not in err and TOKEN.split(":")[1] not in err
+
+
+def test_a_second_poller_stops_the_bot_with_one_clear_line(
+    sandbox_url: str, database_url: str, tmp_path: Path
+) -> None:
+    client = SandboxClient(sandbox_url)
+    # Telegram answers 409 to a poller while another one holds the token.
+    client.fail("getUpdates", "conflict", times=1000)
+    bot = start_bot(sandbox_url, database_url, tmp_path)
+    try:
+        _, err = bot.communicate(timeout=60)
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+    assert bot.returncode == 1
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("tisserand: Another process is already polling")
+    assert "Traceback" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -279,6 +280,9 @@ async def test_deep_links(sb: Sandbox) -> None:
     assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
     assert message["chat"] == {"id": bob.id, "type": "private", "first_name": "Bob"}
     assert bob.started
+    assert sb.open_link(bob, "tg://resolve?domain=tisserand_bot&start=x1")["message"]["text"] == (
+        "/start x1"
+    )
     with pytest.raises(SandboxError, match="payload"):
         sb.open_link(bob, "https://t.me/tisserand_bot?start=a+b=")
     with pytest.raises(SandboxError, match="does not lead"):
@@ -327,13 +331,17 @@ async def test_commands_in_groups(sb: Sandbox, alice: SandboxUser) -> None:
     assert message["chat"]["type"] == "supergroup"
 
 
-def test_privacy_mode_when_bot_is_not_admin(sb: Sandbox, alice: SandboxUser) -> None:
+@pytest.mark.asyncio
+async def test_privacy_mode_when_bot_is_not_admin(sb: Sandbox, alice: SandboxUser) -> None:
     group = sb.create_group("G", owner=alice, bot_is_admin=False)
     sb.pop_updates()
     assert sb.send_text(alice, group, "bavardage")["update_id"] is None
     assert sb.send_text(alice, group, "/aide")["update_id"] is not None
     assert sb.send_text(alice, group, "/aide@other_bot")["update_id"] is None
-    assert [m.text for m in sb.messages(group) if m.text] == [
+    question = await ok(sb, "sendMessage", chat_id=group.id, text="question")
+    replied = sb.send_text(alice, group, "réponse", reply_to=question["message_id"])
+    assert replied["update_id"] is not None  # replies to the bot get through
+    assert [m.text for m in sb.messages(group) if m.text][:3] == [
         "bavardage",
         "/aide",
         "/aide@other_bot",
@@ -589,6 +597,16 @@ async def test_long_poll_wakes_up_on_new_update(sb: Sandbox, alice: SandboxUser)
 
 
 @pytest.mark.asyncio
+async def test_long_poll_wakes_up_from_another_thread(sb: Sandbox, alice: SandboxUser) -> None:
+    def act() -> None:
+        time.sleep(0.05)
+        sb.send_text(alice, None, "depuis un thread")
+
+    updates, _ = await asyncio.gather(ok(sb, "getUpdates", timeout=5), asyncio.to_thread(act))
+    assert updates[0]["message"]["text"] == "depuis un thread"
+
+
+@pytest.mark.asyncio
 async def test_second_poller_conflicts(sb: Sandbox) -> None:
     first = asyncio.create_task(api(sb, "getUpdates", timeout=5))
     await asyncio.sleep(0.01)
@@ -630,6 +648,9 @@ async def test_fail_next_kinds(sb: Sandbox, alice: SandboxUser) -> None:
         400,
         "Bad Request: custom",
     )
+    sb.fail_next("getUpdates", "conflict")
+    status, description = await error(sb, "getUpdates")
+    assert (status, description.split(":")[0]) == (409, "Conflict")
     sb.fail_next("sendMessage", "server_error", times=2)
     assert (await error(sb, "sendMessage", chat_id=alice.id, text="x"))[0] == 502
     assert (await error(sb, "sendMessage", chat_id=alice.id, text="x"))[0] == 502
@@ -660,6 +681,14 @@ def test_inspection_helpers(sb: Sandbox, alice: SandboxUser) -> None:
     assert sb.user(alice.id) is alice
     assert sb.chat(alice.id).type == "private"
     assert [m.text for m in sb.messages(alice.id)] == ["/start"]
+    assert sb.bot_id == sb.bot.id == 7000000001
+    group = sb.create_group("G", owner=alice)
+    sb.send_text(alice, None, "privé")
+    assert [(m.chat_id, m.text) for m in sb.all_messages()] == [
+        (alice.id, "/start"),
+        (group.id, None),  # the bot joining
+        (alice.id, "privé"),
+    ]
     with pytest.raises(SandboxError, match="nothing"):
         sb.last_bot_message(alice)
     with pytest.raises(SandboxError):
