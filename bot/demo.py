@@ -67,11 +67,16 @@ class Scene:
         self.t.note(note)
 
     async def register(
-        self, animator: SandboxUser, group: SandboxChat, answers: dict[str, str]
+        self,
+        animator: SandboxUser,
+        group: SandboxChat,
+        answers: dict[str, str],
+        *,
+        thread_id: int | None = None,
     ) -> None:
         """The animator types /filiere and answers the setup questions in private."""
         h = self.h
-        await h.say(animator, group, "/filiere")
+        await h.say(animator, group, "/filiere", thread_id=thread_id)
         if not animator.started:
             # Telegram lets a bot write only to people who opened a chat with it first.
             await h.press(animator, group, "Continuer en privé")

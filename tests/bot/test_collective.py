@@ -93,24 +93,12 @@ async def test_forum_topic_can_be_chosen(harness: Harness) -> None:
     await harness.flush()
     general = sb.create_topic(group, "Filière")
     other = sb.create_topic(group, "Annonces")
-    s = scene(harness)
-    await harness.say(owner, group, "/filiere", thread_id=general)
-    await harness.press(owner, group, "Continuer en privé")
-    for answer in ("Forum laine", None):
-        if answer:
-            await harness.say(owner, None, answer)
-    await harness.press(owner, None, "Garder")
-    await harness.say(owner, None, "Cantal")
-    await harness.press(owner, None, "Chaîne de valeur")
-    await harness.press(owner, None, "Garder ces maillons")
-    await harness.press(owner, None, "Europe/Paris")
-    await harness.press(owner, None, "Français")
+    await scene(harness).register(owner, group, WOOL, thread_id=general)
     ready = [m for m in sb.bot_messages(group) if "le collectif est ouvert" in m.plain]
     assert ready and ready[-1].thread_id == general
     await harness.say(owner, group, "/filiere", thread_id=other)
     await harness.press(owner, group, "Publier dans ce sujet")
     assert (await collective_of(harness, group)).thread_id == other
-    del s
 
 
 async def test_supergroup_migration_keeps_the_collective(harness: Harness) -> None:
