@@ -76,19 +76,22 @@ async def register_group(
     )
     uow.collectives.add(collective)
     await uow.collectives.flush()
-    uow.memberships.add(
-        Membership(
-            collective_id=collective.id,
-            person_id=actor.id,
-            role=ANIMATEUR,
-            status="onboarding",
-            joined_at=now,
-            directory_consent=False,
-        )
-    )
+    uow.memberships.add(new_membership(collective.id, actor.id, ANIMATEUR, now))
     await uow.memberships.flush()
     await journal.record(uow, collective.id, "collective_created", now, actor_id=actor.id)
     return collective, True
+
+
+def new_membership(collective_id: int, person_id: int, role: str, now: datetime) -> Membership:
+    """A membership at its start: the profile questions come next."""
+    return Membership(
+        collective_id=collective_id,
+        person_id=person_id,
+        role=role,
+        status="onboarding",
+        joined_at=now,
+        directory_consent=False,
+    )
 
 
 def first_setup_step() -> str:

@@ -8,7 +8,14 @@ from datetime import datetime
 
 from bot.catalog import familles
 from bot.services import journal
-from bot.services.collectives import ANIMATEUR, MEMBRE, OBSERVATEUR, ROLES, clean_text
+from bot.services.collectives import (
+    ANIMATEUR,
+    MEMBRE,
+    OBSERVATEUR,
+    ROLES,
+    clean_text,
+    new_membership,
+)
 from bot.services.errors import Refusal
 from storage.models import Collective, Membership, Person
 from storage.uow import UnitOfWork
@@ -44,14 +51,7 @@ async def start_join(
     if found is not None and found.status == "active":
         return found, True
     if found is None:
-        found = Membership(
-            collective_id=collective.id,
-            person_id=person.id,
-            role=MEMBRE,
-            status="onboarding",
-            joined_at=now,
-            directory_consent=False,
-        )
+        found = new_membership(collective.id, person.id, MEMBRE, now)
         uow.memberships.add(found)
     elif found.status == "left":
         found.status = "onboarding"
