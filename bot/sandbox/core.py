@@ -27,7 +27,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 from urllib.parse import parse_qs, urlsplit
 
 from bot.sandbox.entities import (
@@ -71,17 +71,7 @@ FailureKind = Literal[
     "timeout_after_send",
     "conflict",
 ]
-_FAILURE_KINDS = frozenset(
-    (
-        "retry_after",
-        "forbidden",
-        "bad_request",
-        "server_error",
-        "timeout",
-        "timeout_after_send",
-        "conflict",
-    )
-)
+_FAILURE_KINDS = frozenset(get_args(FailureKind))
 
 # Update types Telegram leaves out when allowed_updates is empty (its default).
 _OPT_IN_UPDATES = frozenset(("chat_member", "message_reaction", "message_reaction_count"))
