@@ -45,7 +45,6 @@ class Deps:
     worker_id: str
     # Kinds of due work: kind -> coroutine function(deps, row) returning a DueResult.
     due_kinds: dict[str, DueRunner] = field(default_factory=dict)
-    bot_username: str = ""
     stop_reason: str | None = None
 
     def uow(self) -> UnitOfWork:
@@ -158,7 +157,6 @@ async def _post_init(application: Application) -> None:
     from handlers.menus import set_command_menus
 
     app = cast(TisserandApplication, application)
-    app.deps.bot_username = app.bot.username
     await set_command_menus(app.bot)
     if app.job_queue is not None:
         app.job_queue.run_repeating(

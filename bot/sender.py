@@ -57,10 +57,6 @@ class Outcome:
     retry_at: datetime | None = None
     message_id: int | None = None
 
-    @property
-    def final(self) -> bool:
-        return self.status != "later"
-
 
 class Sender:
     def __init__(self, bot: Bot, uow: UnitOfWork, now: datetime) -> None:

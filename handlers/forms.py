@@ -6,8 +6,6 @@ from handlers import collective as collective_handlers
 from handlers import members as member_handlers
 from handlers.common import Ctx, handler
 
-MAX_TEXT = 4096
-
 
 @handler
 async def private_text(ctx: Ctx) -> None:

@@ -76,7 +76,8 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    # pending, sent, uncertain, unreachable, failed
+    # sending (committed before the request leaves), sent, uncertain, unreachable,
+    # failed, or pending (to be tried again)
     status: Mapped[str] = mapped_column(String(20))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -226,7 +227,3 @@ class JournalEntry(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-
-# Text limits the services enforce before the database does.
-TEXT_LIMITS = {"organisation": 200, "commune": 120, "name": 200, "territoire": 200, "maillon": 100}

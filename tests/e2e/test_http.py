@@ -6,8 +6,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from bot.sandbox.client import SandboxClient
 from tests.helpers import nb
 
 TOKEN = "123456:" + "E" * 35
+Match = str | Callable[[dict[str, Any]], bool]
 
 
 @pytest.fixture
@@ -72,54 +74,52 @@ def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
     paul = client.add_user("Paul")
     group = client.create_group("Laine", owner_id=claire["id"], member_ids=[paul["id"]])
     gid, cid, pid = group["id"], claire["id"], paul["id"]
+    # (who acts, in which chat (None: private), "say" or "press", what, chat to watch, expected)
+    G, C, P = gid, cid, pid
+    script: list[tuple[int, int | None, str, str, int, Match]] = [
+        (C, G, "say", "/aide", G, "Ce que je peux faire ici"),
+        (C, G, "say", "/filiere", G, nb("Le collectif « Laine » est créé")),
+        (C, G, "press", "Continuer en privé", C, "Quel est le nom du collectif"),
+        (C, None, "say", "Filière laine", C, "Quel nom court"),
+        (C, None, "press", "Garder", C, "Sur quel territoire"),
+        (C, None, "say", "Cantal", C, "Comment voyez-vous la filière"),
+        (C, None, "press", "Chaîne de valeur", C, "Quels sont les maillons"),
+        (C, None, "press", "Garder ces maillons", C, "Quel fuseau horaire"),
+        (C, None, "press", "Europe/Paris", C, "En quelle langue"),
+        (C, None, "press", "Français", G, "le collectif est ouvert"),
+        (P, G, "say", "/rejoindre", G, "pour rejoindre"),
+        (P, G, "press", "Rejoindre en privé", P, "Quelle organisation représentez-vous"),
+        (P, None, "say", "GAEC des Estives", P, "À quelle famille"),
+        (P, None, "press", "Entreprise", P, "Touchez-en un ou plusieurs"),
+        (P, None, "press", "Élevage", P, lambda m: ["✅ Élevage"] in m["buttons"]),
+        (P, None, "press", "Valider", P, "Dans quelle commune"),
+        (P, None, "say", "Allanche", P, "Voulez-vous apparaître dans l'annuaire"),
+        (P, None, "press", "Oui, m'afficher", P, "Bienvenue, vous faites partie"),
+        (
+            P,
+            G,
+            "say",
+            "/annuaire",
+            G,
+            lambda m: "Annuaire" in m["plain"] and "GAEC des Estives" in m["plain"],
+        ),
+        (
+            C,
+            None,
+            "say",
+            "/journal",
+            C,
+            lambda m: "Journal" in m["plain"] and "Paul a rejoint" in m["plain"],
+        ),
+    ]
     bot = start_bot(sandbox_url, database_url, tmp_path)
     try:
-        client.send(cid, "/aide", chat_id=gid)
-        client.wait_for(gid, "Ce que je peux faire ici", timeout=30)
-
-        client.send(cid, "/filiere", chat_id=gid)
-        client.wait_for(gid, nb("Le collectif « Laine » est créé"))
-        client.press(cid, "Continuer en privé", chat_id=gid)
-        client.wait_for(cid, "Quel est le nom du collectif")
-        client.send(cid, "Filière laine")
-        for label, expected in (("Garder", "Sur quel territoire"),):
-            client.wait_for(cid, "Quel nom court")
-            client.press(cid, label)
-            client.wait_for(cid, expected)
-        client.send(cid, "Cantal")
-        client.wait_for(cid, "Comment voyez-vous la filière")
-        client.press(cid, "Chaîne de valeur")
-        client.wait_for(cid, "Quels sont les maillons")
-        client.press(cid, "Garder ces maillons")
-        client.wait_for(cid, "Quel fuseau horaire")
-        client.press(cid, "Europe/Paris")
-        client.wait_for(cid, "En quelle langue")
-        client.press(cid, "Français")
-        client.wait_for(gid, "le collectif est ouvert")
-
-        client.send(pid, "/rejoindre", chat_id=gid)
-        client.wait_for(gid, "pour rejoindre")
-        client.press(pid, "Rejoindre en privé", chat_id=gid)
-        client.wait_for(pid, "Quelle organisation représentez-vous")
-        client.send(pid, "GAEC des Estives")
-        client.wait_for(pid, "À quelle famille")
-        client.press(pid, "Entreprise")
-        client.wait_for(pid, "Touchez-en un ou plusieurs")
-        client.press(pid, "Élevage")
-        client.wait_for(pid, lambda m: any("✅ Élevage" in b for row in m["buttons"] for b in row))
-        client.press(pid, "Valider")
-        client.wait_for(pid, "Dans quelle commune")
-        client.send(pid, "Allanche")
-        client.wait_for(pid, "Voulez-vous apparaître dans l'annuaire")
-        client.press(pid, "Oui, m'afficher")
-        client.wait_for(pid, "Bienvenue, vous faites partie")
-
-        client.send(pid, "/annuaire", chat_id=gid)
-        client.wait_for(
-            gid, lambda m: "Annuaire" in m["plain"] and "GAEC des Estives" in m["plain"]
-        )
-        client.send(cid, "/journal")
-        client.wait_for(cid, lambda m: "Journal" in m["plain"] and "Paul a rejoint" in m["plain"])
+        for user, chat, action, what, watch, expected in script:
+            if action == "say":
+                client.send(user, what, chat_id=chat)
+            else:
+                client.press(user, what, chat_id=chat)
+            client.wait_for(watch, expected, timeout=30)
     finally:
         err = stop(bot)
     assert TOKEN not in err and TOKEN.split(":")[1] not in err

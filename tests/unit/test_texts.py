@@ -1,0 +1,32 @@
+"""Every message exists in French and English, and both render with the same variables."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from bot.texts import MESSAGES, format_when, label, template_names
+
+
+def test_every_message_exists_in_both_languages() -> None:
+    assert template_names("fr") == template_names("en")
+    assert len(template_names("fr")) > 50
+
+
+def test_labels_define_the_same_macros_in_both_languages() -> None:
+    def macros(lang: str) -> list[str]:
+        text = (MESSAGES / lang / "labels.j2").read_text(encoding="utf-8")
+        return re.findall(r"{% macro (\w+\([^)]*\))", text)
+
+    assert macros("fr") == macros("en")
+    assert label("keep", "fr", value="x") == "Garder «\u202fx\u202f»"
+    assert label("keep", "en", value="x") != label("keep", "fr", value="x")
+
+
+def test_dates_are_written_the_french_way() -> None:
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    meeting = datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
+    assert format_when(meeting, "Europe/Paris", "fr", now=now) == "jeudi 3 décembre à 9 h 30"
+    assert format_when(meeting.replace(year=2027), "Europe/Paris", "fr", now=now).endswith(
+        "2027 à 9 h 30"
+    )
