@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     contact_dpo: str | None = None
     # Seconds between two looks at the due-work table.
     due_interval: float = Field(default=30.0, gt=0)
+    # Seconds SQLite waits for another process's write lock before giving up.
+    sqlite_busy_timeout: float = Field(default=10.0, gt=0)
+    # A 409 Conflict (another process polls with the same token) in the first seconds of
+    # polling stops this process; after that, this process was there first: it waits, retries.
+    conflict_grace: float = Field(default=60.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

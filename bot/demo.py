@@ -187,8 +187,9 @@ async def play(harness: Harness, transcript: Transcript) -> dict[str, SandboxCha
     await scene.step("Hugo quitte le groupe Telegram : il quitte aussi le collectif", minutes=60)
     await h.leave(users[5], wool)
 
-    await scene.step("Paul consulte l'annuaire dans le groupe")
+    await scene.step("Paul consulte l'annuaire : il s'ouvre en privé")
     await h.say(users[1], wool, "/annuaire")
+    await h.press(users[1], wool, "Ouvrir en privé")
 
     await scene.step("Claire lit le journal du collectif, en privé")
     await h.say(claire, None, "/journal")

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 CLAIM_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
-PROCESSED_UPDATES_KEPT = timedelta(hours=48)
+# Handled updates are forgotten after Telegram's own 24-hour redelivery window.
+INBOX_KEPT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ async def schedule(
 
 
 def register_builtin_kinds(deps: Deps) -> None:
-    """Later features add their kinds here (reminders, closings, digests)."""
+    """The platform's own kinds; features add theirs through their `Feature.due`."""
+    from bot.notices import NOTIFY_ANIMATORS, send_notice
+
+    deps.due_kinds[NOTIFY_ANIMATORS] = send_notice
 
 
 async def run_due(deps: Deps, bot: Bot, *, limit: int = 100) -> RunReport:
@@ -84,7 +88,7 @@ async def run_due(deps: Deps, bot: Bot, *, limit: int = 100) -> RunReport:
     now = deps.clock.now()
     stale_before = now - CLAIM_TTL
     async with deps.uow() as uow:
-        await uow.updates.purge(now - PROCESSED_UPDATES_KEPT)
+        await uow.inbox.purge(now - INBOX_KEPT)
         ids = await uow.due.candidates(now, stale_before, limit)
     for work_id in ids:
         async with deps.uow() as uow:

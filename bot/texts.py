@@ -17,6 +17,7 @@ from jinja2 import (
 )
 
 import content
+from bot.textsafety import neutralise
 
 MESSAGES = Path(content.__file__).parent / "messages"
 LANGUAGES = ("fr", "en")
@@ -47,15 +48,22 @@ def format_day(moment: datetime, tz: str, lang: str) -> str:
     return format_datetime(local, "d MMM y, HH:mm", locale=lang)
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
+def _finalize(value: object) -> object:
+    # Every value a template prints passes here: what people typed never reverses a line.
+    return neutralise(value) if type(value) is str else value
+
+
+@lru_cache(maxsize=2)
+def environment(html: bool = True) -> Environment:
+    """Templates for Telegram's HTML (escaped), or for plain text such as button captions."""
     env = Environment(
         loader=FileSystemLoader(str(MESSAGES)),
-        autoescape=select_autoescape(default=True, default_for_string=True),
+        autoescape=select_autoescape(default=html, default_for_string=html),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        finalize=_finalize,
     )
     env.filters["when"] = format_when
     env.filters["day"] = format_day
@@ -78,17 +86,27 @@ def template_names(lang: str) -> list[str]:
     return sorted(str(p.relative_to(root))[: -len(".j2")] for p in root.rglob("*.j2"))
 
 
-@lru_cache(maxsize=4)
-def _labels(lang: str) -> object:
-    return environment().get_template(f"{lang}/labels.j2").module
+@lru_cache(maxsize=8)
+def _labels(lang: str, html: bool) -> object:
+    return environment(html).get_template(f"{lang}/labels.j2").module
 
 
-def label(name: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
-    """A short text (a button, a role name) from the macros of content/messages/<lang>/labels.j2."""
+def _label(name: str, lang: str, html: bool, params: dict[str, object]) -> str:
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-    macro = getattr(_labels(lang), name, None)
+    macro = getattr(_labels(lang, html), name, None)
     if macro is None and lang != DEFAULT_LANGUAGE:
-        macro = getattr(_labels(DEFAULT_LANGUAGE), name, None)
+        macro = getattr(_labels(DEFAULT_LANGUAGE, html), name, None)
     if macro is None:
         raise KeyError(f"no label {name!r}")
     return str(macro(**params)).strip()
+
+
+def label(name: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
+    """A short text (a role name, a status) from the macros of content/messages/<lang>/labels.j2,
+    escaped for a message in Telegram's HTML."""
+    return _label(name, lang, True, params)
+
+
+def caption(name: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> str:
+    """The same macros as plain text, for a button: Telegram shows button text as it is."""
+    return neutralise(_label(name, lang, False, params))

@@ -1,9 +1,16 @@
-"""Telegram glue: parse the update, check the role, call a service, render, reply."""
+"""Telegram glue: parse the update, check the role, call a service, render, reply.
+
+`FEATURES` lists the feature modules; each declares what it adds (`handlers.registry`), and
+`register` wires all of it into PTB.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
 from telegram.ext import (
-    Application,
+    BaseHandler,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -11,38 +18,103 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.registry import Command, Registry
 
-def register(application: Application) -> None:
-    """Attach every handler. Commands answer in French and to their English alias."""
-    from handlers import basics, callbacks, collective, forms, journal, members, roles
+if TYPE_CHECKING:
+    from bot.app import TisserandApplication
+    from handlers.common import Ctx
+
+
+def features() -> list[object]:
+    from handlers import (
+        basics,
+        choose,
+        collective,
+        conversation,
+        journal,
+        members,
+        paging,
+        roles,
+    )
+
+    return [
+        basics.FEATURE,
+        conversation.FEATURE,
+        choose.FEATURE,
+        paging.FEATURE,
+        collective.FEATURE,
+        members.FEATURE,
+        roles.FEATURE,
+        journal.FEATURE,
+    ]
+
+
+# A new message (not an edit: an edited message is never a command nor an answer).
+NEW = filters.UpdateType.MESSAGE
+
+
+def register(application: TisserandApplication) -> None:
+    """Attach every feature's handlers. Commands answer in French and to their English alias."""
+    from handlers.basics import unknown_command
+    from handlers.buttons import on_button
+    from handlers.common import handler
+
+    registry = Registry.of(features())  # type: ignore[arg-type]
+    application.deps.registry = registry
+    for feature in registry.features:
+        application.deps.due_kinds.update(dict(feature.due))
+
+    seen: set[int] = set()
+    for command in registry.commands.values():
+        if id(command) in seen:
+            continue
+        seen.add(id(command))
+        application.add_handler(
+            CommandHandler(list(command.names), handler(_command(command)), filters=NEW)
+        )
+    application.add_handler(CallbackQueryHandler(handler(on_button)))
+
+    events: dict[str, BaseHandler[Any, Any, Any]] = {}
+    ptb: dict[str, Callable[[Any], BaseHandler[Any, Any, Any]]] = {
+        "bot_membership": lambda cb: ChatMemberHandler(cb, ChatMemberHandler.MY_CHAT_MEMBER),
+        "chat_member": lambda cb: ChatMemberHandler(cb, ChatMemberHandler.CHAT_MEMBER),
+        "migrated": lambda cb: MessageHandler(filters.StatusUpdate.MIGRATE, cb),
+        "member_left": lambda cb: MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, cb),
+        "members_joined": lambda cb: MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, cb),
+        "edited": lambda cb: MessageHandler(filters.UpdateType.EDITED_MESSAGE, cb),
+        "private_text": lambda cb: MessageHandler(
+            filters.ChatType.PRIVATE & NEW & filters.TEXT & ~filters.COMMAND, cb
+        ),
+        "private_other": lambda cb: MessageHandler(
+            filters.ChatType.PRIVATE & NEW & ~filters.TEXT & ~filters.StatusUpdate.ALL, cb
+        ),
+    }
+    for event, runs in registry.events.items():
+        events[event] = ptb[event](handler(_all(runs)))
+    for event in ptb:
+        if event in events:
+            application.add_handler(events[event])
+    application.add_handler(MessageHandler(filters.COMMAND & NEW, handler(unknown_command)))
     from handlers.errors import on_error
 
-    commands = [
-        (("start",), basics.start),
-        (("aide", "help"), basics.help_command),
-        (("filiere", "collective"), collective.filiere),
-        (("rejoindre", "join"), members.rejoindre),
-        (("moi", "me"), members.moi),
-        (("quitter", "leave"), members.quitter),
-        (("annuaire", "directory"), members.annuaire),
-        (("role",), roles.role),
-        (("journal", "log"), journal.journal),
-    ]
-    for names, callback in commands:
-        application.add_handler(CommandHandler(list(names), callback))
-    application.add_handler(CallbackQueryHandler(callbacks.on_button))
-    application.add_handler(ChatMemberHandler(basics.bot_added, ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(
-        ChatMemberHandler(members.chat_member_changed, ChatMemberHandler.CHAT_MEMBER)
-    )
-    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, basics.migrated))
-    application.add_handler(
-        MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, members.left_message)
-    )
-    application.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, forms.private_text
-        )
-    )
-    application.add_handler(MessageHandler(filters.COMMAND, basics.unknown_command))
     application.add_error_handler(on_error)
+
+
+def _command(command: Command) -> Callable[[Ctx], Awaitable[None]]:
+    if command.run is not None:
+        return command.run
+
+    async def run(ctx: Ctx) -> None:
+        from handlers.choose import run_for_collective
+
+        await run_for_collective(ctx, command)
+
+    return run
+
+
+def _all(runs: list[Callable[[Ctx], Awaitable[None]]]) -> Callable[[Ctx], Awaitable[None]]:
+    async def run(ctx: Ctx) -> None:
+        for one in runs:
+            await one(ctx)
+
+    return run

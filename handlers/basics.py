@@ -1,40 +1,39 @@
-"""/start and its deep links, /aide, the bot's arrival in a group, group migrations."""
+"""/start and its deep links, /aide, the bot's arrival in a group, group migrations,
+commands the bot does not know."""
 
 from __future__ import annotations
 
-from handlers.common import Ctx, handler
-from handlers.deeplinks import dispatch_start
+from bot.services import members as members_svc
+from bot.services.collectives import migrate_chat
+from bot.services.errors import Refusal
+from handlers.common import Ctx
+from handlers.registry import Command, Feature, On
 
 
-@handler
 async def start(ctx: Ctx) -> None:
     payload = ctx.context.args[0] if ctx.context.args else ""
     if ctx.is_private and payload:
-        await dispatch_start(ctx, payload)
+        found = ctx.registry.link_for(payload)
+        if found is None:
+            raise Refusal("stale_link")
+        link, rest = found
+        await link.run(ctx, rest)
         return
-    await show_help(ctx)
+    await help_command(ctx)
 
 
-@handler
 async def help_command(ctx: Ctx) -> None:
-    await show_help(ctx)
-
-
-async def show_help(ctx: Ctx) -> None:
     role = None
     collectives: list[str] = []
     if ctx.group_collective is not None and ctx.person is not None:
-        member = await ctx.uow.memberships.get(ctx.group_collective.id, ctx.person.id)
-        role = member.role if member is not None and member.status == "active" else None
+        role = await members_svc.role_in(ctx.uow, ctx.group_collective, ctx.person)
     elif ctx.is_private and ctx.person is not None:
-        from bot.services.members import collectives_of
-
-        for collective in await collectives_of(ctx.uow, ctx.person):
-            member = await ctx.uow.memberships.get(collective.id, ctx.person.id)
-            if member is not None and member.status == "active":
+        for collective in await members_svc.collectives_of(ctx.uow, ctx.person):
+            found = await members_svc.role_in(ctx.uow, collective, ctx.person)
+            if found is not None:
                 collectives.append(collective.title)
-                role = member.role if role in (None, "observateur", "membre") else role
-    await ctx.say(
+                role = found if role in (None, "observateur", "membre") else role
+    ctx.say(
         "help",
         private=ctx.is_private,
         role=role,
@@ -43,26 +42,20 @@ async def show_help(ctx: Ctx) -> None:
     )
 
 
-@handler
 async def bot_added(ctx: Ctx) -> None:
     """Someone added the bot to a group: introduce ourselves, once."""
-    update = ctx.update
-    change = update.my_chat_member
+    change = ctx.update.my_chat_member
     if change is None or ctx.chat is None or ctx.chat.type == "private":
         return
     was_in = change.old_chat_member.status in ("member", "administrator", "creator")
     is_in = change.new_chat_member.status in ("member", "administrator")
     if is_in and not was_in:
-        await ctx.context.bot.send_message(
-            ctx.chat.id,
-            ctx.text("intro", registered=ctx.group_collective is not None),
-        )
+        chat_id = ctx.chat.id
+        text = ctx.text("intro", registered=ctx.group_collective is not None)
+        ctx.queue(lambda bot: bot.send_message(chat_id, text), "intro")
 
 
-@handler
 async def migrated(ctx: Ctx) -> None:
-    from bot.services.collectives import migrate_chat
-
     message = ctx.update.effective_message
     if message is None:
         return
@@ -72,7 +65,6 @@ async def migrated(ctx: Ctx) -> None:
         await migrate_chat(ctx.uow, message.migrate_from_chat_id, message.chat_id)
 
 
-@handler
 async def unknown_command(ctx: Ctx) -> None:
     # In groups other bots' commands are common: stay quiet unless addressed to us.
     message = ctx.update.effective_message
@@ -81,4 +73,14 @@ async def unknown_command(ctx: Ctx) -> None:
     command = message.text.split()[0]
     if not ctx.is_private and "@" not in command:
         return
-    await ctx.say("unknown_command", command=command[:40])
+    ctx.say("unknown_command", command=command[:40])
+
+
+FEATURE = Feature(
+    name="basics",
+    commands=(
+        Command(("start",), run=start),
+        Command(("aide", "help"), run=help_command, in_group_menu=True, in_private_menu=True),
+    ),
+    events=(On("bot_membership", bot_added), On("migrated", migrated)),
+)

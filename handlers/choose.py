@@ -2,61 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from bot.services.errors import Refusal
 from bot.services.members import choose_collective, collectives_of, current_collective
-from handlers.common import Button, Ctx
+from handlers.common import Ctx, Rows
+from handlers.registry import Button, Command, Feature, Int, Word
 from storage.models import Collective
 
-CollectiveCommand = Callable[[Ctx, Collective], Awaitable[None]]
 
-
-def _commands() -> dict[str, CollectiveCommand]:
-    from handlers import journal, members, roles
-
-    return {
-        "moi": members.show_profile,
-        "annuaire": members.show_directory,
-        "quitter": members.confirm_leave,
-        "journal": journal.show_first_page,
-        "role": roles.pick_member,
-    }
-
-
-async def run_for_collective(ctx: Ctx, command: str) -> None:
+async def run_for_collective(ctx: Ctx, command: Command) -> None:
     """Run `command` for the right collective, asking first when the person has several."""
+    assert command.for_collective is not None
     if not ctx.is_private:
         if ctx.group_collective is None:
             raise Refusal("group_not_registered")
-        await _commands()[command](ctx, ctx.group_collective)
+        await command.for_collective(ctx, ctx.group_collective)
         return
     found = await current_collective(ctx.uow, ctx.me)
     if found is None:
         raise Refusal("no_collective")
     if isinstance(found, list):
-        buttons: list[list[Button]] = [[(c.title[:60], ("pick", c.id, command))] for c in found]
-        await ctx.say("choose_collective", buttons)
+        buttons: Rows = [[(c.title[:60], ("pick", c.id, command.names[0]))] for c in found]
+        ctx.say("choose_collective", buttons)
         return
-    await _commands()[command](ctx, found)
+    await command.for_collective(ctx, found)
 
 
-async def pick_button(ctx: Ctx, args: list[str]) -> None:
-    """pick|<collective>|<command>: remember the choice, then run the command."""
-    command = args[1]
-    if command not in _commands():
+async def pick_button(ctx: Ctx, collective_id: int, name: str) -> None:
+    """pick|<collective>|<command>: remember the choice, then run the command there."""
+    command = ctx.registry.commands.get(name)
+    if command is None or command.for_collective is None:
         raise Refusal("stale_button")
-    collective = await choose_collective(ctx.uow, ctx.me, int(args[0]))
-    await ctx.edit("chosen_collective", c=collective)
-    await _commands()[command](ctx, collective)
+    collective = await choose_collective(ctx.uow, ctx.me, collective_id)
+    ctx.edit("chosen_collective", c=collective)
+    await command.for_collective(ctx, collective)
 
 
-async def switch_rows(ctx: Ctx, collective: Collective, command: str) -> list[list[Button]]:
-    """In private, one button per other collective of the person: run `command` there."""
+async def switch_rows(ctx: Ctx, collective: Collective, name: str) -> Rows:
+    """In private, one button per other collective of the person: run `name` there."""
     if not ctx.is_private:
         return []
     return [
-        [(ctx.label("switch_to", name=c.title[:40]), ("pick", c.id, command))]
+        [(ctx.caption("switch_to", name=c.title[:40]), ("pick", c.id, name))]
         for c in await collectives_of(ctx.uow, ctx.me)
         if c.id != collective.id
     ]
+
+
+FEATURE = Feature(name="choose", buttons=(Button("pick", pick_button, (Int(1), Word())),))

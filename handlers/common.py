@@ -1,47 +1,56 @@
-"""What every handler shares: the per-update context, rendering, refusals, callback data."""
+"""What every handler shares: the context of an update, replies queued for after the commit,
+refusals turned into polite answers, keyboards."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from telegram import (
+    Bot,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from bot.app import Deps, current_uow, deps_of
+from bot.app import Deps, current_unit, deps_of
+from bot.replies import FollowUp, Outbox, Reply, Sent
 from bot.services.errors import Refusal
 from bot.services.people import UserInfo, ensure_person, mark_unreachable
-from bot.texts import label, language_of, render
+from bot.texts import caption, label, language_of, render
+from handlers.registry import Registry, pack
 from storage.models import Collective, Person
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-CALLBACK_VERSION = "1"
-# A button is a label and either callback data parts or a URL.
+# A button is a caption (plain text) and either callback data parts or a URL.
 Button = tuple[str, Sequence[object] | str]
+Rows = list[list[Button]]
+
+# Telegram's answerCallbackQuery text limit.
+TOAST_LIMIT = 200
+# Edits that change nothing are not errors.
+UNCHANGED = ("message is not modified",)
 
 
 @dataclass
 class Ctx:
-    """One update, seen by a handler: who, where, in which language, with which unit of work."""
+    """One update, seen by a handler: who, where, in which language, with which unit of work,
+    and the replies it queues (sent after the commit)."""
 
     update: Update
     context: ContextTypes.DEFAULT_TYPE
     deps: Deps
     uow: UnitOfWork
+    outbox: Outbox
     user: User | None
     chat: Chat | None
     person: Person | None
@@ -50,8 +59,13 @@ class Ctx:
     answered: bool = False
 
     @property
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self.deps.clock.now()
+
+    @property
+    def registry(self) -> Registry:
+        assert self.deps.registry is not None
+        return self.deps.registry
 
     @property
     def is_private(self) -> bool:
@@ -59,106 +73,199 @@ class Ctx:
 
     @property
     def me(self) -> Person:
-        assert self.person is not None
+        if self.person is None:
+            raise Refusal("stale_button")
         return self.person
-
-    def text(self, name: str, /, **params: object) -> str:
-        return render(name, self.lang, **params)
-
-    def label(self, name: str, /, **params: object) -> str:
-        return label(name, self.lang, **params)
-
-    async def say(
-        self, name: str, buttons: list[list[Button]] | None = None, /, **params: object
-    ) -> Message | None:
-        """Answer in the chat the update came from (in its forum topic, if any)."""
-        message = self.update.effective_message
-        if message is None or self.chat is None:
-            return None
-        return await message.reply_text(
-            self.text(name, **params), reply_markup=keyboard(buttons), do_quote=False
-        )
-
-    async def edit(
-        self, name: str, buttons: list[list[Button]] | None = None, /, **params: object
-    ) -> None:
-        """Replace the message whose button was pressed."""
-        query = self.update.callback_query
-        if query is None:
-            return
-        try:
-            await query.edit_message_text(self.text(name, **params), reply_markup=keyboard(buttons))
-        except BadRequest as exc:
-            if "not modified" not in exc.message:
-                raise
-
-    async def edit_markup_off(self) -> None:
-        """Remove the buttons of an answered question, so they cannot be pressed twice."""
-        query = self.update.callback_query
-        if query is None or query.message is None:
-            return
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(None)
-
-    async def post_group(
-        self,
-        collective: Collective,
-        name: str,
-        buttons: list[list[Button]] | None = None,
-        /,
-        **params: object,
-    ) -> Message:
-        """Post in the collective's group (its topic, in a forum), in the collective's language."""
-        return await self.context.bot.send_message(
-            collective.chat_id,
-            render(name, collective.language, **params),
-            reply_markup=keyboard(buttons),
-            message_thread_id=collective.thread_id,
-        )
-
-    async def toast(self, name: str, /, *, alert: bool = False, **params: object) -> None:
-        query = self.update.callback_query
-        if query is not None and not self.answered:
-            self.answered = True
-            await query.answer(self.text(name, **params)[:200], show_alert=alert)
-
-    async def ack(self) -> None:
-        """Stop the button's spinner, with no text."""
-        query = self.update.callback_query
-        if query is not None and not self.answered:
-            self.answered = True
-            await query.answer()
-
-    async def private(
-        self,
-        name: str,
-        buttons: list[list[Button]] | None = None,
-        /,
-        **params: object,
-    ) -> bool:
-        """Write to the user in private. False when Telegram refuses (never started, blocked)."""
-        if self.user is None:
-            return False
-        try:
-            await self.context.bot.send_message(
-                self.user.id,
-                render(name, self.person_lang, **params),
-                reply_markup=keyboard(buttons),
-            )
-        except Forbidden:
-            await mark_unreachable(self.uow, self.user.id, self.now)
-            return False
-        return True
 
     @property
     def person_lang(self) -> str:
         return language_of(self.user.language_code if self.user else None)
 
+    @property
+    def bot(self) -> Bot:
+        return self.context.bot
+
+    def text(self, name: str, /, **params: Any) -> str:
+        return render(name, self.lang, **params)
+
+    def label(self, name: str, /, **params: Any) -> str:
+        """A short text for inside a message (HTML-escaped)."""
+        return label(name, self.lang, **params)
+
+    def caption(self, name: str, /, **params: Any) -> str:
+        """A button's text (plain: Telegram shows it as it is)."""
+        return caption(name, self.lang, **params)
+
+    # --- reading from Telegram
+
+    async def ask_telegram(self, call: Callable[[Bot], Awaitable[Any]]) -> Any:
+        """A request whose answer the handler needs now (is this person in the group?). The
+        open transaction ends first: only idempotent work (the person's refresh) may come
+        before a call like this."""
+        await self.uow.checkpoint()
+        return await call(self.bot)
+
+    # --- replies, sent after the commit
+
+    def queue(
+        self,
+        call: Callable[[Bot], Awaitable[Any]],
+        what: str,
+        *,
+        first: bool = False,
+        then: FollowUp | None = None,
+        harmless: tuple[str, ...] = (),
+    ) -> None:
+        self.outbox.add(Reply(call, what, first=first, then=then, harmless=harmless))
+
+    def say(
+        self,
+        name: str,
+        buttons: Rows | None = None,
+        /,
+        *,
+        then: FollowUp | None = None,
+        **params: Any,
+    ) -> None:
+        """Answer in the chat the update came from (in its forum topic, if any)."""
+        text = self.text(name, **params)
+        markup = keyboard(buttons)
+        message = self.update.effective_message
+        if message is not None:
+            self.queue(
+                lambda bot: message.reply_text(text, reply_markup=markup, do_quote=False),
+                name,
+                then=self._unless_blocked(then),
+            )
+        elif self.chat is not None:
+            chat_id = self.chat.id
+            self.queue(
+                lambda bot: bot.send_message(chat_id, text, reply_markup=markup),
+                name,
+                then=self._unless_blocked(then),
+            )
+
+    def edit(self, name: str, buttons: Rows | None = None, /, **params: Any) -> None:
+        """Replace the message whose button was pressed."""
+        self.edit_html(self.text(name, **params), buttons)
+
+    def edit_html(self, text: str, buttons: Rows | None = None) -> None:
+        query = self.update.callback_query
+        if query is None or query.message is None:
+            return
+        markup = keyboard(buttons)
+        self.queue(
+            lambda bot: query.edit_message_text(text, reply_markup=markup),
+            "edit",
+            harmless=UNCHANGED,
+        )
+
+    def edit_markup(self, buttons: Rows | None) -> None:
+        """Change (or, with None, remove) the buttons of the message whose button was pressed."""
+        query = self.update.callback_query
+        if query is None or query.message is None:
+            return
+        markup = keyboard(buttons)
+        self.queue(
+            lambda bot: query.edit_message_reply_markup(markup), "buttons", harmless=UNCHANGED
+        )
+
+    def edit_markup_off(self) -> None:
+        self.edit_markup(None)
+
+    def toast(self, name: str, /, *, alert: bool = False, **params: Any) -> None:
+        query = self.update.callback_query
+        if query is not None and not self.answered:
+            self.answered = True
+            text = _plain(self.text(name, **params))[:TOAST_LIMIT]
+            self.queue(lambda bot: query.answer(text, show_alert=alert), "toast", first=True)
+
+    def ack(self) -> None:
+        """Stop the button's spinner, with no text."""
+        query = self.update.callback_query
+        if query is not None and not self.answered:
+            self.answered = True
+            self.queue(lambda bot: query.answer(), "ack", first=True)
+
+    def private(
+        self,
+        name: str,
+        buttons: Rows | None = None,
+        /,
+        *,
+        then: FollowUp | None = None,
+        **params: Any,
+    ) -> None:
+        """Write to the person in private, in their language. A refusal (never started,
+        blocked) marks them unreachable; `then` learns how it went."""
+        self.private_html(render(name, self.person_lang, **params), buttons, then=then, what=name)
+
+    def private_html(
+        self,
+        text: str,
+        buttons: Rows | None = None,
+        *,
+        then: FollowUp | None = None,
+        what: str = "question",
+    ) -> None:
+        if self.user is None:
+            return
+        user_id = self.user.id
+        markup = keyboard(buttons)
+        self.queue(
+            lambda bot: bot.send_message(user_id, text, reply_markup=markup),
+            what,
+            then=self._unless_blocked(then, user_id),
+        )
+
+    def post_group(
+        self,
+        collective: Collective,
+        name: str,
+        buttons: Rows | None = None,
+        /,
+        *,
+        then: FollowUp | None = None,
+        **params: Any,
+    ) -> None:
+        """Post in the collective's group (its topic, in a forum), in the collective's language."""
+        text = render(name, collective.language, **params)
+        markup = keyboard(buttons)
+        chat_id, thread = collective.chat_id, collective.thread_id
+        self.queue(
+            lambda bot: bot.send_message(
+                chat_id, text, reply_markup=markup, message_thread_id=thread
+            ),
+            name,
+            then=then,
+        )
+
+    def _unless_blocked(self, then: FollowUp | None, user_id: int | None = None) -> FollowUp | None:
+        """In private, a 403 means the person blocked the bot (or never started it)."""
+        if user_id is None:
+            if not self.is_private or self.user is None:
+                return then
+            user_id = self.user.id
+        deps, target = self.deps, user_id
+
+        async def after(sent: Sent) -> None:
+            if sent.blocked:
+                async with deps.uow() as uow:
+                    await mark_unreachable(uow, target, deps.clock.now())
+            if then is not None:
+                await then(sent)
+
+        return after
+
     def deep_link(self, payload: str) -> str:
-        return f"https://t.me/{self.context.bot.username}?start={payload}"
+        return f"https://t.me/{self.bot.username}?start={payload}"
+
+    def private_link_button(self, payload: str) -> Rows:
+        """A button that opens the private chat with the bot at `payload`."""
+        return [[(self.caption("open_private"), self.deep_link(payload))]]
 
 
-def keyboard(rows: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
+def keyboard(rows: Rows | None) -> InlineKeyboardMarkup | None:
     rows = [row for row in rows or [] if row]
     if not rows:
         return None
@@ -175,21 +282,12 @@ def keyboard(rows: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
     )
 
 
-def pack(*parts: object) -> str:
-    """Callback data: `1|kind|arg|…`, short and versioned, never trusted on the way back."""
-    data = "|".join([CALLBACK_VERSION, *(str(p) for p in parts)])
-    if len(data.encode()) > 64:
-        raise ValueError(f"callback data too long: {data!r}")
-    return data
+def _plain(html: str) -> str:
+    """A toast shows plain text: drop the tags, undo the escaping."""
+    import re
+    from html import unescape
 
-
-def unpack(data: str | None) -> list[str] | None:
-    if not data:
-        return None
-    parts = data.split("|")
-    if len(parts) < 2 or parts[0] != CALLBACK_VERSION:
-        return None
-    return parts[1:]
+    return unescape(re.sub(r"<[^>]+>", "", html))
 
 
 def user_info(user: User) -> UserInfo:
@@ -207,7 +305,8 @@ HandlerFn = Callable[[Ctx], Awaitable[None]]
 
 async def make_ctx(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Ctx:
     deps = deps_of(context)
-    uow = current_uow()
+    unit = current_unit()
+    uow = unit.uow
     user = update.effective_user
     chat = update.effective_chat
     person = None
@@ -220,13 +319,14 @@ async def make_ctx(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Ctx:
         lang = group_collective.language if group_collective else deps.settings.locale
     else:
         lang = language_of(user.language_code if user else None)
-    return Ctx(update, context, deps, uow, user, chat, person, group_collective, lang)
+    return Ctx(update, context, deps, uow, unit.outbox, user, chat, person, group_collective, lang)
 
 
 def handler(
     fn: HandlerFn,
 ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
-    """Wrap a feature handler: build its context; a Refusal becomes a polite answer."""
+    """Wrap a feature handler: build its context; a Refusal undoes what the handler wrote and
+    becomes a polite answer."""
 
     @functools.wraps(fn)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -234,14 +334,20 @@ def handler(
         try:
             await fn(ctx)
         except Refusal as refusal:
-            await answer_refusal(ctx, refusal)
+            if not refusal.keep:
+                await ctx.uow.rollback()
+            ctx.outbox.clear()
+            ctx.answered = False
+            answer_refusal(ctx, refusal)
+        else:
+            ctx.ack()
 
     return wrapper
 
 
-async def answer_refusal(ctx: Ctx, refusal: Refusal) -> None:
+def answer_refusal(ctx: Ctx, refusal: Refusal) -> None:
     name = f"refusals/{refusal.code}"
     if ctx.update.callback_query is not None:
-        await ctx.toast(name, alert=True, **refusal.params)
+        ctx.toast(name, alert=True, **refusal.params)
     else:
-        await ctx.say(name, **refusal.params)
+        ctx.say(name, **refusal.params)

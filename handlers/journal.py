@@ -1,51 +1,65 @@
-"""/journal: the latest events of the collective, for the animators, paged."""
+"""/journal: the latest events of the collective, for the animation team, paged, in private."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.domain import ANIMATORS
+from bot.services import collectives as collectives_svc
 from bot.services import journal as svc
-from bot.services.collectives import ANIMATEUR
 from bot.services.errors import Refusal
 from bot.services.members import require_role
-from handlers.choose import run_for_collective, switch_rows
-from handlers.common import Button, Ctx, handler
-from handlers.deeplinks import JOURNAL, payload
+from handlers.choose import switch_rows
+from handlers.common import Ctx, Rows
+from handlers.paging import nav_row
+from handlers.registry import Command, Feature, Link, PagedList
 from storage.models import Collective
 
-
-@handler
-async def journal(ctx: Ctx) -> None:
-    await run_for_collective(ctx, "journal")
+JOURNAL_LINK = "l"
 
 
 async def show_first_page(ctx: Ctx, collective: Collective) -> None:
-    await show_journal(ctx, collective, 0)
+    await show_journal(ctx, collective, 0, edit=False)
 
 
-async def show_journal(
-    ctx: Ctx, collective: Collective, number: int, *, edit: bool = False
-) -> None:
-    await require_role(ctx.uow, collective, ctx.me, (ANIMATEUR,))
+async def show_journal(ctx: Ctx, collective: Collective, number: int, *, edit: bool) -> None:
+    await require_role(ctx.uow, collective, ctx.me, ANIMATORS)
     if not ctx.is_private:
         # The journal names people: it is read in private.
-        link = ctx.deep_link(payload(JOURNAL, collective.id))
-        await ctx.say("journal/in_private", [[(ctx.label("open_private"), link)]])
+        ctx.say("journal/in_private", ctx.private_link_button(f"{JOURNAL_LINK}{collective.id}"))
         return
     page = await svc.page(ctx.uow, collective.id, number)
-    nav: list[Button] = []
-    if page.page > 0:
-        nav.append((ctx.label("newer"), ("jrnl", collective.id, page.page - 1)))
-    if page.page + 1 < page.pages:
-        nav.append((ctx.label("older"), ("jrnl", collective.id, page.page + 1)))
-    buttons = [nav, *await switch_rows(ctx, collective, "journal")]
-    params = {"c": collective, "p": page, "tz": collective.timezone}
+    buttons: Rows = [
+        nav_row(ctx, "journal", collective.id, page, previous="newer", following="older")
+    ]
+    buttons += await switch_rows(ctx, collective, "journal")
+    params: dict[str, Any] = {"c": collective, "p": page, "tz": collective.timezone}
     if edit:
-        await ctx.edit("journal/page", buttons, **params)
+        ctx.edit("journal/page", buttons, **params)
     else:
-        await ctx.say("journal/page", buttons, **params)
+        ctx.say("journal/page", buttons, **params)
 
 
-async def page_button(ctx: Ctx, args: list[str]) -> None:
-    collective = await ctx.uow.collectives.get(int(args[0]))
-    if collective is None:
-        raise Refusal("stale_button")
-    await show_journal(ctx, collective, int(args[1]), edit=True)
+async def journal_link(ctx: Ctx, rest: str) -> None:
+    if not rest.isdigit():
+        raise Refusal("stale_link")
+    await show_journal(ctx, await collectives_svc.find(ctx.uow, int(rest)), 0, edit=False)
+
+
+async def journal_list(ctx: Ctx, collective_id: int, number: int) -> None:
+    await show_journal(ctx, await collectives_svc.find(ctx.uow, collective_id), number, edit=True)
+
+
+FEATURE = Feature(
+    name="journal",
+    commands=(
+        Command(
+            ("journal", "log"),
+            for_collective=show_first_page,
+            in_group_menu=True,
+            in_private_menu=True,
+        ),
+    ),
+    links=(Link(JOURNAL_LINK, journal_link),),
+    lists=(PagedList("journal", journal_list),),
+)

@@ -1,36 +1,35 @@
-"""The command menus Telegram shows, for group and private chats, in French and English."""
+"""The command menus Telegram shows, for group and private chats, in French and English,
+from the commands the features declared."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 
-# (fr, en, shown in groups, shown in private chats); descriptions come from labels.j2.
-COMMANDS: list[tuple[str, str, bool, bool]] = [
-    ("aide", "help", True, True),
-    ("filiere", "collective", True, False),
-    ("rejoindre", "join", True, False),
-    ("annuaire", "directory", True, True),
-    ("moi", "me", True, True),
-    ("role", "role", True, True),
-    ("journal", "log", True, True),
-    ("quitter", "leave", True, True),
-]
+if TYPE_CHECKING:
+    from bot.app import Deps
 
 
-async def set_command_menus(bot: Bot) -> None:
-    from bot.texts import label
+async def set_command_menus(bot: Bot, deps: Deps) -> None:
+    from bot.texts import caption
 
-    for scope, index in (
-        (BotCommandScopeAllGroupChats(), 2),
-        (BotCommandScopeAllPrivateChats(), 3),
+    assert deps.registry is not None
+    commands = list({id(c): c for c in deps.registry.commands.values()}.values())
+    for scope, shown in (
+        (BotCommandScopeAllGroupChats(), lambda c: c.in_group_menu),
+        (BotCommandScopeAllPrivateChats(), lambda c: c.in_private_menu),
     ):
         for lang in ("fr", "en"):
-            commands = [
-                BotCommand(row[0] if lang == "fr" else row[1], label("menu_" + row[0], lang))
-                for row in COMMANDS
-                if row[index]
+            menu = [
+                BotCommand(
+                    c.names[0] if lang == "fr" or len(c.names) == 1 else c.names[1],
+                    caption("menu_" + c.names[0], lang),
+                )
+                for c in commands
+                if shown(c)
             ]
             # French is the default menu; English users get theirs.
             await bot.set_my_commands(
-                commands, scope=scope, language_code=None if lang == "fr" else "en"
+                menu, scope=scope, language_code=None if lang == "fr" else "en"
             )

@@ -2,73 +2,102 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.domain import ROLES
+from bot.paging import paginate
+from bot.services import collectives as collectives_svc
 from bot.services import members as svc
-from bot.services.collectives import ANIMATEUR, ROLES
-from bot.services.errors import Refusal
 from handlers.choose import run_for_collective
-from handlers.common import Button, Ctx, handler
+from handlers.common import Ctx, Rows
+from handlers.paging import nav_row
+from handlers.registry import Button, Command, Feature, Int, PagedList, Word
 from storage.models import Collective, Membership
 
 PAGE = 20
 
 
-@handler
 async def role(ctx: Ctx) -> None:
     message = ctx.update.effective_message
     replied = message.reply_to_message if message is not None else None
     if ctx.group_collective is not None and replied is not None and replied.from_user is not None:
         collective = ctx.group_collective
-        await svc.require_role(ctx.uow, collective, ctx.me, (ANIMATEUR,))
-        person = await ctx.uow.people.by_telegram_id(replied.from_user.id)
-        target = person and await ctx.uow.memberships.get(collective.id, person.id)
-        if not target or target.status != "active":
-            raise Refusal("role_target_gone")
-        await ask_role(ctx, collective, target)
+        target = await svc.role_target(
+            ctx.uow, collective, ctx.me, telegram_id=replied.from_user.id
+        )
+        ask_role(ctx, collective, target)
         return
-    await run_for_collective(ctx, "role")
+    await run_for_collective(ctx, ROLE_COMMAND)
 
 
 async def pick_member(ctx: Ctx, collective: Collective) -> None:
-    await svc.require_role(ctx.uow, collective, ctx.me, (ANIMATEUR,))
-    members = await ctx.uow.memberships.of_collective(collective.id)
-    buttons: list[list[Button]] = [
-        [(f"{m.person.display_name[:40]} · {ctx.label('role_' + m.role)}", ("rolem", m.id))]
-        for m in members[:PAGE]
+    await member_page(ctx, collective, 0, edit=False)
+
+
+async def member_page(ctx: Ctx, collective: Collective, number: int, *, edit: bool) -> None:
+    members = await svc.active_members(ctx.uow, collective, ctx.me)
+    page = paginate(members, number, size=PAGE)
+    buttons: Rows = [
+        [(f"{m.person.display_name[:40]} · {ctx.caption('role_' + m.role)}", ("rolem", m.id))]
+        for m in page.items
     ]
-    await ctx.say("roles/pick_member", buttons, c=collective, more=max(0, len(members) - PAGE))
+    buttons.append(nav_row(ctx, "roles", collective.id, page))
+    params: dict[str, Any] = {"c": collective, "page": page}
+    if edit:
+        ctx.edit("roles/pick_member", buttons, **params)
+    else:
+        ctx.say("roles/pick_member", buttons, **params)
 
 
-async def ask_role(ctx: Ctx, collective: Collective, target: Membership) -> None:
-    buttons: list[list[Button]] = [
-        [(ctx.label("role_" + r), ("roleset", target.id, r))] for r in ROLES if r != target.role
+async def member_list(ctx: Ctx, collective_id: int, number: int) -> None:
+    collective = await collectives_svc.find(ctx.uow, collective_id)
+    await member_page(ctx, collective, number, edit=True)
+
+
+def ask_role(ctx: Ctx, collective: Collective, target: Membership) -> None:
+    buttons: Rows = [
+        [(ctx.caption("role_" + r), ("roleset", target.id, r))] for r in ROLES if r != target.role
     ]
     if target.person_id != ctx.me.id:
-        buttons.append([(ctx.label("hand_over"), ("handover", target.id))])
-    await ctx.say("roles/ask_role", buttons, c=collective, target=target.person, role=target.role)
+        buttons.append([(ctx.caption("hand_over"), ("handover", target.id))])
+    ctx.say("roles/ask_role", buttons, c=collective, target=target.person, role=target.role)
 
 
-async def _target(ctx: Ctx, membership_id: str) -> tuple[Collective, Membership]:
-    target = await ctx.uow.memberships.by_id(int(membership_id))
-    collective = target and await ctx.uow.collectives.get(target.collective_id)
-    if not target or not collective:
-        raise Refusal("stale_button")
-    return collective, target
+async def _collective_of(ctx: Ctx, membership_id: int) -> tuple[Collective, int]:
+    member = await svc.find_membership(ctx.uow, membership_id)
+    return await collectives_svc.find(ctx.uow, member.collective_id), member.id
 
 
-async def member_button(ctx: Ctx, args: list[str]) -> None:
-    collective, target = await _target(ctx, args[0])
-    await svc.require_role(ctx.uow, collective, ctx.me, (ANIMATEUR,))
-    await ctx.edit_markup_off()
-    await ask_role(ctx, collective, target)
+async def member_button(ctx: Ctx, membership_id: int) -> None:
+    collective, _ = await _collective_of(ctx, membership_id)
+    target = await svc.role_target(ctx.uow, collective, ctx.me, membership_id=membership_id)
+    ctx.edit_markup_off()
+    ask_role(ctx, collective, target)
 
 
-async def role_button(ctx: Ctx, args: list[str]) -> None:
-    collective, target = await _target(ctx, args[0])
-    changed = await svc.set_role(ctx.uow, collective, ctx.me, target.id, args[1], ctx.now)
-    await ctx.edit("roles/changed", target=changed.person, role=changed.role)
+async def role_button(ctx: Ctx, membership_id: int, new_role: str) -> None:
+    collective, _ = await _collective_of(ctx, membership_id)
+    changed = await svc.set_role(ctx.uow, collective, ctx.me, membership_id, new_role, ctx.now)
+    ctx.edit("roles/changed", target=changed.person, role=changed.role)
 
 
-async def hand_over_button(ctx: Ctx, args: list[str]) -> None:
-    collective, target = await _target(ctx, args[0])
-    changed = await svc.hand_over(ctx.uow, collective, ctx.me, target.id, ctx.now)
-    await ctx.edit("roles/handed_over", target=changed.person, c=collective)
+async def hand_over_button(ctx: Ctx, membership_id: int) -> None:
+    collective, _ = await _collective_of(ctx, membership_id)
+    changed = await svc.hand_over(ctx.uow, collective, ctx.me, membership_id, ctx.now)
+    ctx.edit("roles/handed_over", target=changed.person, c=collective)
+
+
+ROLE_COMMAND = Command(
+    ("role",), run=role, for_collective=pick_member, in_group_menu=True, in_private_menu=True
+)
+
+FEATURE = Feature(
+    name="roles",
+    commands=(ROLE_COMMAND,),
+    buttons=(
+        Button("rolem", member_button, (Int(1),)),
+        Button("roleset", role_button, (Int(1), Word(*ROLES))),
+        Button("handover", hand_over_button, (Int(1),)),
+    ),
+    lists=(PagedList("roles", member_list),),
+)

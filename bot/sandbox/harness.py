@@ -35,6 +35,10 @@ class Harness:
         self.app: TisserandApplication = build_application(
             settings, SandboxRequest(self.sandbox), clock=self.clock, rate_limiter=False
         )
+        # A request to Telegram while a transaction is open is a bug: fail loudly here.
+        self.app.tbot._strict_transactions = True
+        self.app.deps.db_retry_delays = (0.01, 0.02)
+        self._offset: int | None = None
 
     async def __aenter__(self) -> Harness:
         await self.start()
@@ -55,14 +59,19 @@ class Harness:
         await self.app.deps.engine.dispose()
 
     async def flush(self) -> int:
-        """Feed every queued update to the Application, in order; returns how many."""
+        """Fetch the queued updates as the bot does (through the inbox), and handle them in
+        order; returns how many."""
         count = 0
-        while updates := self.sandbox.pop_updates():
-            for data in updates:
-                update = Update.de_json(data, self.app.bot)
+        while True:
+            updates = await self.app.bot.get_updates(
+                offset=self._offset, timeout=0, allowed_updates=Update.ALL_TYPES
+            )
+            if not updates:
+                return count
+            self._offset = updates[-1].update_id + 1
+            for update in updates:
                 await self.app.process_update(update)
                 count += 1
-        return count
 
     # Acting as users: each action is processed before the call returns.
     async def say(self, user: SandboxUser, chat: Any, text: str, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.paging import Page, page_of_counted
 from storage.uow import UnitOfWork
 
 PAGE_SIZE = 10
@@ -35,19 +36,10 @@ class JournalLine:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class JournalPage:
-    lines: list[JournalLine]
-    page: int
-    pages: int
-    total: int
-
-
-async def page(uow: UnitOfWork, collective_id: int, number: int) -> JournalPage:
+async def page(uow: UnitOfWork, collective_id: int, number: int) -> Page[JournalLine]:
     """Newest first, PAGE_SIZE lines a page; page numbers start at 0."""
     total = await uow.journal.count(collective_id)
-    pages = max(1, -(-total // PAGE_SIZE))
-    number = min(max(number, 0), pages - 1)
+    number = page_of_counted([], number, PAGE_SIZE, total).number
     entries = await uow.journal.page(collective_id, offset=number * PAGE_SIZE, limit=PAGE_SIZE)
     ids = [i for e in entries for i in (e.actor_id, e.subject_id) if i is not None]
     people = await uow.people.many(ids)
@@ -60,4 +52,4 @@ async def page(uow: UnitOfWork, collective_id: int, number: int) -> JournalPage:
         JournalLine(e.at, e.kind, name(e.actor_id), name(e.subject_id), dict(e.data))
         for e in entries
     ]
-    return JournalPage(lines, number, pages, total)
+    return page_of_counted(lines, number, PAGE_SIZE, total)

@@ -87,17 +87,39 @@ async def test_malformed_updates_are_ignored_and_logged(
 
 
 async def test_a_failing_update_rolls_back_and_the_user_gets_a_short_message(
-    harness: Harness,
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    sb = harness.sandbox
+    owner = sb.add_user("Claire")
+    group = sb.create_group("G", owner=owner)
+    await harness.flush()
+    from bot.services import journal
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug while writing the journal")
+
+    # A bug after the collective row is written: the whole update must be undone.
+    monkeypatch.setattr(journal, "record", broken)
+    await harness.say(owner, group, "/filiere")
+    assert "Un problème est survenu de mon côté" in harness.last(group).plain
+    async with harness.app.deps.uow() as uow:
+        assert await uow.collectives.by_chat(group.id) is None
+        stored = await uow.inbox.waiting(harness.app.bot.id)
+        assert stored == []  # marked failed, not left waiting to fail again
+    monkeypatch.undo()
+    await harness.say(owner, group, "/aide")
+    assert "Ce que je peux faire ici" in harness.last(group).plain
+
+
+async def test_a_reply_telegram_refuses_never_undoes_what_was_saved(harness: Harness) -> None:
     sb = harness.sandbox
     owner = sb.add_user("Claire")
     group = sb.create_group("G", owner=owner)
     await harness.flush()
     sb.fail_next("sendMessage", "bad_request", chat_id=group.id)
     await harness.say(owner, group, "/filiere")
-    assert "Un problème est survenu de mon côté" in harness.last(group).plain
     async with harness.app.deps.uow() as uow:
-        assert await uow.collectives.by_chat(group.id) is None
+        assert await uow.collectives.by_chat(group.id) is not None
 
 
 async def test_unknown_command_in_private(harness: Harness) -> None:

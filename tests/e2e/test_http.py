@@ -95,12 +95,13 @@ def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
         (P, None, "press", "Valider", P, "Dans quelle commune"),
         (P, None, "say", "Allanche", P, "Voulez-vous apparaître dans l'annuaire"),
         (P, None, "press", "Oui, m'afficher", P, "Bienvenue, vous faites partie"),
+        (P, G, "say", "/annuaire", G, "s'affiche en privé"),
         (
             P,
-            G,
+            None,
             "say",
             "/annuaire",
-            G,
+            P,
             lambda m: "Annuaire" in m["plain"] and "GAEC des Estives" in m["plain"],
         ),
         (

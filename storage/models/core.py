@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed models: the database is the truth for everything the bot knows."""
+"""The platform's tables: updates, due work, deliveries, people, collectives, members, journal."""
 
 from __future__ import annotations
 
@@ -6,41 +6,47 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.types import UTCDateTime
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+from bot.domain import (
+    CollectiveStatus,
+    ConversationStatus,
+    InboxState,
+    MembershipStatus,
+    Role,
+    Vision,
+)
+from storage.models.base import Base
+from storage.types import StrEnumType
 
 
-class ProcessedUpdate(Base):
-    """Telegram update ids already handled, so a redelivered update has one effect."""
+class InboxUpdate(Base):
+    """Every update Telegram gave us, stored before it is acknowledged, then handled once.
 
-    __tablename__ = "processed_updates"
+    The update's JSON (people's messages) is kept only until it is handled; then only its id
+    and state remain, to recognise a redelivery, and the row goes after Telegram's 24-hour
+    window (update ids may restart after a quiet week).
+    """
 
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_waiting", "bot_id", "state", "received_at"),)
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(index=True)
+    # The chat whose updates must be handled in order (None: an update with no chat).
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[InboxState] = mapped_column(StrEnumType(InboxState), default=InboxState.PENDING)
+    payload: Mapped[dict[str, Any] | None]
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
 
 
 class DueWork(Base):
@@ -124,12 +130,16 @@ class Collective(Base):
     slug: Mapped[str | None] = mapped_column(String(40), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     territoire: Mapped[str | None] = mapped_column(String(200))
-    vision: Mapped[str | None] = mapped_column(String(20))  # chaine, ecosysteme
+    vision: Mapped[Vision | None] = mapped_column(StrEnumType(Vision))
     timezone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(5))
     quiet_start: Mapped[int] = mapped_column(default=21 * 60)  # minutes after midnight
     quiet_end: Mapped[int] = mapped_column(default=8 * 60)
-    status: Mapped[str] = mapped_column(String(20), default="setup")  # setup, active
+    status: Mapped[CollectiveStatus] = mapped_column(
+        StrEnumType(CollectiveStatus), default=CollectiveStatus.SETUP
+    )
+    # The secret part of the join link (`/start j<token>`): ids are guessable, this is not.
+    join_token: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime]
 
     maillons: Mapped[list[Maillon]] = relationship(
@@ -166,8 +176,8 @@ class Membership(Base):
         ForeignKey("collectives.id", ondelete="CASCADE"), index=True
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(20))  # animateur, membre, observateur
-    status: Mapped[str] = mapped_column(String(20))  # onboarding, active, left
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
+    status: Mapped[MembershipStatus] = mapped_column(StrEnumType(MembershipStatus))
     organisation: Mapped[str | None] = mapped_column(String(200))
     famille: Mapped[str | None] = mapped_column(String(40))
     famille_ess: Mapped[bool | None] = mapped_column(Boolean)
@@ -197,19 +207,28 @@ class MembershipMaillon(Base):
     )
 
 
-class PendingInput(Base):
-    """What the next free-text message of a person in private chat answers (a step of a form)."""
+class Conversation(Base):
+    """A private conversation with one person: which flow, which step, what is kept meanwhile.
 
-    __tablename__ = "pending_inputs"
+    A person has at most one active conversation; starting another parks it. Every question
+    bumps `seq`, and its buttons carry it, so a button of an earlier question is stale.
+    """
 
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
-    )
-    kind: Mapped[str] = mapped_column(String(40))
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    flow: Mapped[str] = mapped_column(String(40))
     collective_id: Mapped[int | None] = mapped_column(
         ForeignKey("collectives.id", ondelete="CASCADE")
     )
+    # What the flow is about, when it is not the collective itself (a membership, a survey).
+    subject_id: Mapped[int | None] = mapped_column(BigInteger)
     step: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(default=0)
+    status: Mapped[ConversationStatus] = mapped_column(
+        StrEnumType(ConversationStatus), default=ConversationStatus.ACTIVE
+    )
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
 

@@ -1,4 +1,5 @@
-"""Queries, grouped by what they are about. Services call these; handlers never do."""
+"""The platform's queries: inbox, due work, deliveries, people, collectives, members, journal,
+conversations."""
 
 from __future__ import annotations
 
@@ -7,55 +8,91 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.domain import ConversationStatus, InboxState, MembershipStatus, Role
 from storage.models import (
     Collective,
+    Conversation,
     Delivery,
     DueWork,
+    InboxUpdate,
     JournalEntry,
     Maillon,
     Membership,
     MembershipMaillon,
-    PendingInput,
     Person,
-    ProcessedUpdate,
 )
+from storage.repos.base import Repo
 
 
-class _Repo:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def _insert(self, table: Any) -> Any:
-        """An INSERT that can say ON CONFLICT DO NOTHING on both databases."""
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
-
-
-class UpdateRepo(_Repo):
-    async def mark_processed(self, update_id: int, now: datetime) -> bool:
-        """Record an update id; False when it was already there (a duplicate delivery)."""
+class InboxRepo(Repo):
+    async def store(
+        self, bot_id: int, updates: Sequence[tuple[int, int | None, dict[str, Any]]], now: datetime
+    ) -> set[int]:
+        """Store (update id, chat id, JSON) rows not seen before; the ids newly stored."""
+        if not updates:
+            return set()
         stmt = (
-            self._insert(ProcessedUpdate)
-            .values(update_id=update_id, processed_at=now)
-            .on_conflict_do_nothing(index_elements=["update_id"])
+            self._insert(InboxUpdate)
+            .values(
+                [
+                    {
+                        "bot_id": bot_id,
+                        "update_id": update_id,
+                        "chat_id": chat_id,
+                        "state": InboxState.PENDING,
+                        "payload": payload,
+                        "received_at": now,
+                    }
+                    for update_id, chat_id, payload in updates
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+            .returning(InboxUpdate.update_id)
         )
-        result = cast(CursorResult[Any], await self.session.execute(stmt))
-        return bool(result.rowcount)
+        return set((await self.session.execute(stmt)).scalars())
+
+    async def finish(
+        self, bot_id: int, update_id: int, now: datetime, state: InboxState = InboxState.DONE
+    ) -> bool:
+        """Mark a waiting update handled and forget its contents; False if it was not waiting
+        (handled already, by this process or another)."""
+        result = await self.session.execute(
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.bot_id == bot_id,
+                InboxUpdate.update_id == update_id,
+                InboxUpdate.state == InboxState.PENDING,
+            )
+            .values(state=state, payload=None, handled_at=now)
+        )
+        return cast(CursorResult[Any], result).rowcount == 1
+
+    async def waiting(self, bot_id: int, limit: int = 1000) -> list[InboxUpdate]:
+        rows = await self.session.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.bot_id == bot_id, InboxUpdate.state == InboxState.PENDING)
+            .order_by(InboxUpdate.received_at, InboxUpdate.update_id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def get(self, bot_id: int, update_id: int) -> InboxUpdate | None:
+        return await self.session.get(InboxUpdate, (bot_id, update_id), populate_existing=True)
 
     async def purge(self, before: datetime) -> int:
+        """Forget handled updates older than `before` (waiting ones are never forgotten)."""
         result = await self.session.execute(
-            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
+            delete(InboxUpdate).where(
+                InboxUpdate.state != InboxState.PENDING, InboxUpdate.received_at < before
+            )
         )
         return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
-class DueRepo(_Repo):
+class DueRepo(Repo):
     async def schedule(
         self,
         *,
@@ -138,7 +175,7 @@ class DueRepo(_Repo):
         )
 
 
-class DeliveryRepo(_Repo):
+class DeliveryRepo(Repo):
     async def get(self, key: str) -> Delivery | None:
         return await self.session.scalar(select(Delivery).where(Delivery.key == key))
 
@@ -161,7 +198,7 @@ class DeliveryRepo(_Repo):
         return delivery
 
 
-class PersonRepo(_Repo):
+class PersonRepo(Repo):
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 
@@ -181,7 +218,7 @@ class PersonRepo(_Repo):
         await self.session.flush()
 
 
-class CollectiveRepo(_Repo):
+class CollectiveRepo(Repo):
     async def by_chat(self, chat_id: int) -> Collective | None:
         return await self.session.scalar(
             select(Collective)
@@ -198,6 +235,13 @@ class CollectiveRepo(_Repo):
         return await self.session.scalar(
             select(Collective)
             .where(Collective.slug == slug)
+            .options(selectinload(Collective.maillons))
+        )
+
+    async def by_token(self, token: str) -> Collective | None:
+        return await self.session.scalar(
+            select(Collective)
+            .where(Collective.join_token == token)
             .options(selectinload(Collective.maillons))
         )
 
@@ -232,7 +276,7 @@ class CollectiveRepo(_Repo):
         await self.session.flush()
 
 
-class MembershipRepo(_Repo):
+class MembershipRepo(Repo):
     async def get(self, collective_id: int, person_id: int) -> Membership | None:
         return await self.session.scalar(
             select(Membership).where(
@@ -244,7 +288,7 @@ class MembershipRepo(_Repo):
         return await self.session.get(Membership, membership_id)
 
     async def of_collective(
-        self, collective_id: int, statuses: Sequence[str] = ("active",)
+        self, collective_id: int, statuses: Sequence[str] = (MembershipStatus.ACTIVE,)
     ) -> list[Membership]:
         rows = await self.session.scalars(
             select(Membership)
@@ -256,22 +300,45 @@ class MembershipRepo(_Repo):
     async def of_person(self, person_id: int) -> list[Membership]:
         rows = await self.session.scalars(
             select(Membership)
-            .where(Membership.person_id == person_id, Membership.status != "left")
+            .where(Membership.person_id == person_id, Membership.status != MembershipStatus.LEFT)
             .order_by(Membership.joined_at, Membership.id)
         )
         return list(rows.unique())
 
-    async def count_role(self, collective_id: int, role: str) -> int:
+    async def count_role(self, collective_id: int, role: Role) -> int:
         return int(
             await self.session.scalar(
                 select(func.count(Membership.id)).where(
                     Membership.collective_id == collective_id,
                     Membership.role == role,
-                    Membership.status == "active",
+                    Membership.status == MembershipStatus.ACTIVE,
                 )
             )
             or 0
         )
+
+    async def count_by_role(self, collective_id: int) -> dict[str, int]:
+        """Active members per role."""
+        rows = await self.session.execute(
+            select(Membership.role, func.count(Membership.id))
+            .where(
+                Membership.collective_id == collective_id,
+                Membership.status == MembershipStatus.ACTIVE,
+            )
+            .group_by(Membership.role)
+        )
+        return {str(role): int(count) for role, count in rows.all()}
+
+    async def collectives_of(self, person_id: int) -> list[Collective]:
+        """The collectives where the person is active or joining, oldest membership first."""
+        rows = await self.session.scalars(
+            select(Collective)
+            .join(Membership, Membership.collective_id == Collective.id)
+            .where(Membership.person_id == person_id, Membership.status != MembershipStatus.LEFT)
+            .order_by(Membership.joined_at, Membership.id)
+            .options(selectinload(Collective.maillons))
+        )
+        return list(rows.unique())
 
     def add(self, membership: Membership) -> None:
         self.session.add(membership)
@@ -286,37 +353,72 @@ class MembershipRepo(_Repo):
         await self.session.flush()
 
 
-class PendingInputRepo(_Repo):
-    async def get(self, person_id: int) -> PendingInput | None:
-        return await self.session.get(PendingInput, person_id, populate_existing=True)
+class ConversationRepo(Repo):
+    async def get(self, conversation_id: int) -> Conversation | None:
+        return await self.session.get(Conversation, conversation_id)
 
-    async def put(
-        self,
-        person_id: int,
-        *,
-        kind: str,
-        step: str,
-        now: datetime,
-        collective_id: int | None,
-        data: dict[str, Any] | None = None,
-    ) -> PendingInput:
-        row = await self.get(person_id)
-        if row is None:
-            row = PendingInput(person_id=person_id)
-            self.session.add(row)
-        row.kind = kind
-        row.step = step
-        row.collective_id = collective_id
-        row.data = dict(data or {})
-        row.updated_at = now
+    async def active(self, person_id: int) -> Conversation | None:
+        return await self.session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.person_id == person_id,
+                Conversation.status == ConversationStatus.ACTIVE,
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+
+    async def parked(self, person_id: int) -> list[Conversation]:
+        """Set-aside conversations, the most recently touched first."""
+        rows = await self.session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.person_id == person_id,
+                Conversation.status == ConversationStatus.PARKED,
+            )
+            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        )
+        return list(rows)
+
+    async def find(
+        self, person_id: int, flow: str, collective_id: int | None, subject_id: int | None
+    ) -> Conversation | None:
+        """The person's conversation of this flow about this subject, active or parked."""
+        return await self.session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.person_id == person_id,
+                Conversation.flow == flow,
+                Conversation.collective_id == collective_id
+                if collective_id is not None
+                else Conversation.collective_id.is_(None),
+                Conversation.subject_id == subject_id
+                if subject_id is not None
+                else Conversation.subject_id.is_(None),
+            )
+            .limit(1)
+        )
+
+    def add(self, conversation: Conversation) -> None:
+        self.session.add(conversation)
+
+    async def flush(self) -> None:
         await self.session.flush()
-        return row
 
-    async def clear(self, person_id: int) -> None:
-        await self.session.execute(delete(PendingInput).where(PendingInput.person_id == person_id))
+    async def delete(self, conversation: Conversation) -> None:
+        await self.session.delete(conversation)
+        await self.session.flush()
+
+    async def delete_for(self, person_id: int, collective_id: int) -> None:
+        """Forget a person's conversations about one collective (they left it)."""
+        await self.session.execute(
+            delete(Conversation).where(
+                Conversation.person_id == person_id, Conversation.collective_id == collective_id
+            )
+        )
 
 
-class JournalRepo(_Repo):
+class JournalRepo(Repo):
     async def append(
         self,
         collective_id: int,

@@ -1,0 +1,452 @@
+"""One conversation engine: every question the bot asks in private is a declared step.
+
+A `Flow` is an ordered list of `Step`s about a subject (a collective being set up, a
+membership being filled in, later a survey or a vote). The engine keeps where each person is
+in a `Conversation` row, so an answer is stored as soon as it is given and a conversation
+resumes after a restart, the same day or a week later. On every answer and every button it
+loads the subject again and re-checks the person's right (`Flow.guard`), so a right lost
+half-way stops the conversation.
+
+The engine knows nothing of Telegram: it returns `Outcome`s (the question to ask next, how the
+answer reads, that the flow finished, a set-aside conversation to offer again) which the
+handlers turn into messages and buttons.
+
+Buttons carry the conversation id and its `seq`, bumped at every question: a button of an
+earlier question, or of another person's conversation, is stale.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.domain import ConversationStatus
+from bot.services.errors import Refusal
+from bot.texts import label
+from storage.models import Conversation, Person
+from storage.uow import UnitOfWork
+
+
+class Kind(StrEnum):
+    TEXT = "text"  # a typed answer, with limits
+    CHOICE = "choice"  # one button among several
+    MULTI = "multi"  # several buttons toggled ✅, then « Valider »
+    YESNO = "yesno"  # two buttons
+
+
+class Action(StrEnum):
+    """What a conversation button does (one letter in the callback data)."""
+
+    OPTION = "o"
+    TOGGLE = "t"
+    VALIDATE = "v"
+    KEEP = "k"
+    BACK = "b"
+    SKIP = "s"
+    RESUME = "r"
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str  # short: it travels in the callback data
+    label: str  # plain text, as the person reads it on the button
+
+
+@dataclass
+class StepContext:
+    """What a step sees: the unit of work, who answers, when, in which language, about what."""
+
+    uow: UnitOfWork
+    person: Person
+    now: datetime
+    lang: str
+    conversation: Conversation
+    subject: Any
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    def remember(self, **values: Any) -> None:
+        """Keep values in the conversation until it ends (JSON: reassign, never mutate)."""
+        self.conversation.data = {**self.conversation.data, **values}
+
+
+Params = Callable[[StepContext], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    kind: Kind
+    prompt: str  # template of the question, under content/messages/<lang>/
+    # Store the answer: the parsed text, the option value, the list of values (MULTI), or the
+    # suggestion (KEEP). Raise Refusal to refuse it (nothing is stored, the question stays).
+    save: Callable[[StepContext, Any], Awaitable[None]]
+    params: Params | None = None
+    options: Callable[[StepContext], Sequence[Option]] | None = None
+    # MULTI: what is chosen already, when the question is asked.
+    chosen: Callable[[StepContext], Sequence[str]] | None = None
+    # TEXT: turn the typed text into the value to save (Refusal when it is not acceptable).
+    parse: Callable[[StepContext, str], Any] | None = None
+    # TEXT: a value offered as a « Garder « … » » button.
+    suggest: Callable[[StepContext], Awaitable[str | None]] | None = None
+    # Shown only when this says so (conditions).
+    applies: Callable[[StepContext], bool] | None = None
+    optional: bool = False
+    back: bool = True
+    # Label macros for the « Garder … » and « Passer » buttons, when the usual ones do not fit.
+    keep_caption: str | None = None
+    skip_caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    steps: tuple[Step, ...]
+    # The subject, freshly loaded (None: it is gone).
+    load: Callable[[UnitOfWork, Conversation], Awaitable[Any]]
+    # Re-checks the person's right to go on, at every answer: raise Refusal if lost.
+    guard: Callable[[StepContext], Awaitable[None]]
+    # What a finished conversation does in the domain (the collective becomes active…).
+    complete: Callable[[StepContext], Awaitable[None]] | None = None
+    # How the conversation is named when it is offered again (« la fiche du collectif X »).
+    title: Callable[[StepContext], str] = lambda ctx: ""
+    progress: bool = False
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise Refusal("stale_button")
+
+
+@dataclass(frozen=True)
+class Question:
+    conversation_id: int
+    seq: int
+    step: str
+    kind: Kind
+    prompt: str
+    params: dict[str, Any]
+    options: list[Option] = field(default_factory=list)
+    chosen: frozenset[str] = frozenset()
+    suggestion: str | None = None
+    can_back: bool = False
+    can_skip: bool = False
+    progress: tuple[int, int] | None = None
+    keep_caption: str | None = None
+    skip_caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    flow: str
+    collective_id: int | None
+    subject_id: int | None
+    data: dict[str, Any]
+    subject: Any
+
+
+@dataclass(frozen=True)
+class ResumeOffer:
+    conversation_id: int
+    title: str
+
+
+@dataclass
+class Outcome:
+    # The question just answered, and how the answer reads (to show under it).
+    answered: tuple[Question, str] | None = None
+    # The next question to ask.
+    question: Question | None = None
+    # The same question with its ✅ changed (a MULTI toggle).
+    refresh: Question | None = None
+    finished: Finished | None = None
+    resume: ResumeOffer | None = None
+
+
+YES, NO = "1", "0"
+
+
+class Engine:
+    """Runs the declared flows for everyone; all its state is in the `conversations` table."""
+
+    def __init__(self, flows: Sequence[Flow] = ()) -> None:
+        self.flows: dict[str, Flow] = {}
+        for flow in flows:
+            self.add(flow)
+
+    def add(self, flow: Flow) -> None:
+        if flow.name in self.flows:
+            raise ValueError(f"flow {flow.name!r} declared twice")
+        self.flows[flow.name] = flow
+
+    # --- starting and resuming
+
+    async def start(
+        self,
+        uow: UnitOfWork,
+        person: Person,
+        now: datetime,
+        lang: str,
+        flow_name: str,
+        *,
+        collective_id: int | None,
+        subject_id: int | None = None,
+        data: dict[str, Any] | None = None,
+        at_step: str | None = None,
+    ) -> Outcome:
+        """Start a flow, or pick it up where it stopped. `at_step`: ask that one question only
+        (editing one answer); it starts afresh. Whatever else the person was answering is set
+        aside, to be offered again when this one ends."""
+        flow = self.flows[flow_name]
+        conversation = await uow.conversations.find(person.id, flow_name, collective_id, subject_id)
+        if conversation is not None and at_step is not None:
+            await uow.conversations.delete(conversation)
+            conversation = None
+        await self._park_others(uow, person, keep=conversation)
+        if conversation is None:
+            conversation = Conversation(
+                person_id=person.id,
+                flow=flow_name,
+                collective_id=collective_id,
+                subject_id=subject_id,
+                step=at_step or flow.steps[0].name,
+                seq=0,
+                status=ConversationStatus.ACTIVE,
+                data={**(data or {}), "_single": at_step is not None, "_history": []},
+                updated_at=now,
+            )
+            uow.conversations.add(conversation)
+            await uow.conversations.flush()
+        conversation.status = ConversationStatus.ACTIVE
+        ctx = await self._context(uow, person, now, lang, conversation, flow)
+        step = flow.step(conversation.step)
+        if not _applies(step, ctx):
+            following = self._next(ctx, flow, step)
+            if following is None:
+                return await self._finish(ctx, flow, None)
+            step = following
+        return Outcome(question=await self._ask(ctx, flow, step))
+
+    async def resume(
+        self, uow: UnitOfWork, person: Person, now: datetime, lang: str, conversation_id: int
+    ) -> Outcome:
+        """Bring a set-aside (or the current) conversation back in front of the person."""
+        conversation = await uow.conversations.get(conversation_id)
+        if conversation is None or conversation.person_id != person.id:
+            raise Refusal("conversation_gone")
+        flow = self._flow(conversation)
+        await self._park_others(uow, person, keep=conversation)
+        conversation.status = ConversationStatus.ACTIVE
+        ctx = await self._context(uow, person, now, lang, conversation, flow)
+        return Outcome(question=await self._ask(ctx, flow, flow.step(conversation.step)))
+
+    async def active(self, uow: UnitOfWork, person: Person) -> Conversation | None:
+        return await uow.conversations.active(person.id)
+
+    # --- answers
+
+    async def on_text(
+        self, uow: UnitOfWork, person: Person, now: datetime, lang: str, text: str
+    ) -> Outcome | None:
+        """A typed answer to the question in front of the person; None when there is none."""
+        conversation = await uow.conversations.active(person.id)
+        if conversation is None:
+            return None
+        flow = self._flow(conversation)
+        ctx = await self._context(uow, person, now, lang, conversation, flow)
+        step = flow.step(conversation.step)
+        if step.kind != Kind.TEXT:
+            raise Refusal("use_buttons")
+        value = step.parse(ctx, text) if step.parse is not None else text
+        await step.save(ctx, value)
+        return await self._advance(ctx, flow, step, None)
+
+    async def on_button(
+        self,
+        uow: UnitOfWork,
+        person: Person,
+        now: datetime,
+        lang: str,
+        conversation_id: int,
+        seq: int,
+        action: str,
+        value: str | None,
+    ) -> Outcome:
+        conversation = await uow.conversations.get(conversation_id)
+        if conversation is None or conversation.person_id != person.id:
+            raise Refusal("stale_button")
+        if action == Action.RESUME:
+            return await self.resume(uow, person, now, lang, conversation_id)
+        if conversation.status != ConversationStatus.ACTIVE or conversation.seq != seq:
+            raise Refusal("stale_button")
+        flow = self._flow(conversation)
+        ctx = await self._context(uow, person, now, lang, conversation, flow)
+        step = flow.step(conversation.step)
+        asked = await self._question(ctx, flow, step)
+        if action == Action.OPTION and step.kind in (Kind.CHOICE, Kind.YESNO):
+            option = _option(asked, value)
+            await step.save(ctx, option.value)
+            return await self._advance(ctx, flow, step, (asked, option.label))
+        if action == Action.TOGGLE and step.kind == Kind.MULTI:
+            option = _option(asked, value)
+            chosen = set(asked.chosen) ^ {option.value}
+            ctx.remember(_chosen=[o.value for o in asked.options if o.value in chosen])
+            return Outcome(refresh=await self._question(ctx, flow, step))
+        if action == Action.VALIDATE and step.kind == Kind.MULTI:
+            values = [o.value for o in asked.options if o.value in asked.chosen]
+            await step.save(ctx, values)
+            labels = [o.label for o in asked.options if o.value in asked.chosen]
+            shown = ", ".join(labels) if labels else label("none_chosen", lang)
+            return await self._advance(ctx, flow, step, (asked, shown))
+        if action == Action.KEEP and asked.suggestion is not None:
+            await step.save(ctx, asked.suggestion)
+            return await self._advance(ctx, flow, step, (asked, asked.suggestion))
+        if action == Action.SKIP and asked.can_skip:
+            return await self._advance(ctx, flow, step, (asked, label("skipped", lang)))
+        if action == Action.BACK and asked.can_back:
+            history = list(ctx.data.get("_history", []))
+            previous = flow.step(history.pop())
+            ctx.remember(_history=history)
+            conversation.step = previous.name
+            return Outcome(answered=(asked, ""), question=await self._ask(ctx, flow, previous))
+        raise Refusal("stale_button")
+
+    # --- inside
+
+    def _flow(self, conversation: Conversation) -> Flow:
+        flow = self.flows.get(conversation.flow)
+        if flow is None:
+            raise Refusal("conversation_gone")
+        return flow
+
+    async def _park_others(
+        self, uow: UnitOfWork, person: Person, *, keep: Conversation | None
+    ) -> None:
+        current = await uow.conversations.active(person.id)
+        if current is not None and current is not keep:
+            current.status = ConversationStatus.PARKED
+
+    async def _context(
+        self,
+        uow: UnitOfWork,
+        person: Person,
+        now: datetime,
+        lang: str,
+        conversation: Conversation,
+        flow: Flow,
+    ) -> StepContext:
+        subject = await flow.load(uow, conversation)
+        if subject is None:
+            raise Refusal("conversation_gone")
+        ctx = StepContext(uow, person, now, lang, conversation, subject)
+        await flow.guard(ctx)
+        return ctx
+
+    def _next(self, ctx: StepContext, flow: Flow, step: Step) -> Step | None:
+        if ctx.data.get("_single"):
+            return None
+        names = [s.name for s in flow.steps]
+        for following in flow.steps[names.index(step.name) + 1 :]:
+            if _applies(following, ctx):
+                return following
+        return None
+
+    async def _advance(
+        self, ctx: StepContext, flow: Flow, step: Step, answered: tuple[Question, str] | None
+    ) -> Outcome:
+        following = self._next(ctx, flow, step)
+        if following is None:
+            return await self._finish(ctx, flow, answered)
+        ctx.remember(_history=[*ctx.data.get("_history", []), step.name])
+        return Outcome(answered=answered, question=await self._ask(ctx, flow, following))
+
+    async def _ask(self, ctx: StepContext, flow: Flow, step: Step) -> Question:
+        """Make `step` the question in front of the person: a new seq stales older buttons."""
+        conversation = ctx.conversation
+        conversation.step = step.name
+        conversation.seq += 1
+        conversation.updated_at = ctx.now
+        if step.kind == Kind.MULTI:
+            chosen = list(step.chosen(ctx)) if step.chosen is not None else []
+            ctx.remember(_chosen=chosen)
+        return await self._question(ctx, flow, step)
+
+    async def _question(self, ctx: StepContext, flow: Flow, step: Step) -> Question:
+        options = list(step.options(ctx)) if step.options is not None else []
+        if step.kind == Kind.YESNO and not options:
+            options = [Option(YES, label("yes", ctx.lang)), Option(NO, label("no", ctx.lang))]
+        params: dict[str, Any] = {}
+        if step.params is not None:
+            produced = step.params(ctx)
+            params = await produced if inspect.isawaitable(produced) else produced
+        progress = None
+        if flow.progress:
+            shown = [s for s in flow.steps if _applies(s, ctx)]
+            names = [s.name for s in shown]
+            progress = (names.index(step.name) + 1 if step.name in names else 1, len(shown))
+        return Question(
+            conversation_id=ctx.conversation.id,
+            seq=ctx.conversation.seq,
+            step=step.name,
+            kind=step.kind,
+            prompt=step.prompt,
+            params=params,
+            options=options,
+            chosen=frozenset(ctx.data.get("_chosen", []))
+            if step.kind == Kind.MULTI
+            else frozenset(),
+            suggestion=await step.suggest(ctx) if step.suggest is not None else None,
+            can_back=step.back and bool(ctx.data.get("_history")) and not ctx.data.get("_single"),
+            can_skip=step.optional,
+            progress=progress,
+            keep_caption=step.keep_caption,
+            skip_caption=step.skip_caption,
+        )
+
+    async def _finish(
+        self, ctx: StepContext, flow: Flow, answered: tuple[Question, str] | None
+    ) -> Outcome:
+        if flow.complete is not None:
+            await flow.complete(ctx)
+        conversation = ctx.conversation
+        finished = Finished(
+            flow.name,
+            conversation.collective_id,
+            conversation.subject_id,
+            {k: v for k, v in conversation.data.items() if not k.startswith("_")}
+            | {"single": bool(conversation.data.get("_single"))},
+            ctx.subject,
+        )
+        await ctx.uow.conversations.delete(conversation)
+        return Outcome(answered=answered, finished=finished, resume=await self._offer(ctx))
+
+    async def _offer(self, ctx: StepContext) -> ResumeOffer | None:
+        """The most recent set-aside conversation that can still go on, if any."""
+        for parked in await ctx.uow.conversations.parked(ctx.person.id):
+            flow = self.flows.get(parked.flow)
+            if flow is None:
+                continue
+            try:
+                other = await self._context(ctx.uow, ctx.person, ctx.now, ctx.lang, parked, flow)
+            except Refusal:
+                continue
+            return ResumeOffer(parked.id, flow.title(other))
+        return None
+
+
+def _applies(step: Step, ctx: StepContext) -> bool:
+    return step.applies is None or step.applies(ctx)
+
+
+def _option(question: Question, value: str | None) -> Option:
+    for option in question.options:
+        if option.value == value:
+            return option
+    raise Refusal("stale_button")

@@ -1,0 +1,34 @@
+"""SQLAlchemy 2 typed models: the database is the truth for everything the bot knows.
+
+One module per part of the domain; each feature adds its own module and imports it here, so
+that Alembic and the tests see every table.
+"""
+
+from storage.models.base import NAMING, Base
+from storage.models.core import (
+    Collective,
+    Conversation,
+    Delivery,
+    DueWork,
+    InboxUpdate,
+    JournalEntry,
+    Maillon,
+    Membership,
+    MembershipMaillon,
+    Person,
+)
+
+__all__ = [
+    "NAMING",
+    "Base",
+    "Collective",
+    "Conversation",
+    "Delivery",
+    "DueWork",
+    "InboxUpdate",
+    "JournalEntry",
+    "Maillon",
+    "Membership",
+    "MembershipMaillon",
+    "Person",
+]
