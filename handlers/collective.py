@@ -14,7 +14,7 @@ from bot.services.errors import Refusal
 from bot.services.members import PROFILE, require_role
 from handlers import conversation
 from handlers.common import Ctx, Rows
-from handlers.registry import Button, Command, Feature, FlowUI, Int, Link
+from handlers.registry import Button, Command, Feature, FlowUI, Int, Link, link_id
 from storage.models import Collective
 
 SETUP_LINK = "s"
@@ -93,7 +93,7 @@ async def show_card(ctx: Ctx, collective: Collective, thread_id: int | None) -> 
 
 async def setup_link(ctx: Ctx, rest: str) -> None:
     """The animator opened the setup deep link: the question where they stopped."""
-    collective = await svc.find(ctx.uow, int(rest)) if rest.isdigit() else None
+    collective = await ctx.uow.collectives.get(link_id(rest))
     if collective is None:
         raise Refusal("stale_link")
     await require_role(ctx.uow, collective, ctx.me, ANIMATORS)

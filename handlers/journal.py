@@ -12,7 +12,7 @@ from bot.services.members import require_role
 from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows
 from handlers.paging import nav_row
-from handlers.registry import Command, Feature, Link, PagedList
+from handlers.registry import Command, Feature, Link, PagedList, link_id
 from storage.models import Collective
 
 JOURNAL_LINK = "l"
@@ -41,9 +41,10 @@ async def show_journal(ctx: Ctx, collective: Collective, number: int, *, edit: b
 
 
 async def journal_link(ctx: Ctx, rest: str) -> None:
-    if not rest.isdigit():
+    collective = await ctx.uow.collectives.get(link_id(rest))
+    if collective is None:
         raise Refusal("stale_link")
-    await show_journal(ctx, await collectives_svc.find(ctx.uow, int(rest)), 0, edit=False)
+    await show_journal(ctx, collective, 0, edit=False)
 
 
 async def journal_list(ctx: Ctx, collective_id: int, number: int) -> None:

@@ -21,7 +21,18 @@ from handlers import conversation
 from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows
 from handlers.paging import nav_row
-from handlers.registry import Button, Command, Feature, FlowUI, Int, Link, On, PagedList, Word
+from handlers.registry import (
+    Button,
+    Command,
+    Feature,
+    FlowUI,
+    Int,
+    Link,
+    On,
+    PagedList,
+    Word,
+    link_id,
+)
 from storage.models import Collective
 
 JOIN_LINK, PROFILE_LINK, DIRECTORY_LINK = "j", "p", "a"
@@ -56,7 +67,7 @@ async def join_link(ctx: Ctx, rest: str) -> None:
     """Private chat, from the join link: the group is the door; then the privacy notice and
     the first question. Old links carry the collective's id: being in the group is what counts."""
     if rest.isdigit():
-        collective = await ctx.uow.collectives.get(int(rest))
+        collective = await ctx.uow.collectives.get(link_id(rest))
     else:
         collective = await ctx.uow.collectives.by_token(rest)
     if collective is None:
@@ -166,7 +177,7 @@ async def show_profile(ctx: Ctx, collective: Collective) -> None:
 
 
 async def profile_link(ctx: Ctx, rest: str) -> None:
-    collective = await collectives_svc.find(ctx.uow, int(rest)) if rest.isdigit() else None
+    collective = await ctx.uow.collectives.get(link_id(rest))
     if collective is None:
         raise Refusal("stale_link")
     await show_profile(ctx, collective)
@@ -271,7 +282,7 @@ async def directory_page(ctx: Ctx, collective: Collective, number: int, *, edit:
 
 
 async def directory_link(ctx: Ctx, rest: str) -> None:
-    collective = await collectives_svc.find(ctx.uow, int(rest)) if rest.isdigit() else None
+    collective = await ctx.uow.collectives.get(link_id(rest))
     if collective is None:
         raise Refusal("stale_link")
     await directory_page(ctx, collective, 0, edit=False)

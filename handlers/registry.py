@@ -56,6 +56,14 @@ class Word(Arg):
         return raw
 
 
+def link_id(rest: str) -> int:
+    """The id a deep link carries after its prefix; a stale link when it is not one."""
+    try:
+        return Int(1).parse(rest)
+    except ValueError:
+        raise Refusal("stale_link") from None
+
+
 ButtonFn = Callable[..., Awaitable[None]]
 CommandFn = Callable[["Ctx"], Awaitable[None]]
 CollectiveFn = Callable[["Ctx", "Collective"], Awaitable[None]]

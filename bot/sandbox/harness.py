@@ -11,6 +11,7 @@ from bot.app import TisserandApplication, build_application
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.due import RunReport, run_due
+from bot.pacing import Pacing
 from bot.sandbox.core import Sandbox, SandboxChat, SandboxMessage, SandboxUser
 from bot.sandbox.transport import SandboxRequest
 from storage.migrate import upgrade
@@ -26,19 +27,24 @@ class Harness:
         clock: FakeClock | None = None,
         sandbox: Sandbox | None = None,
         migrate: bool = True,
+        pacing: Pacing | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or FakeClock()
         self.sandbox = sandbox or Sandbox(now=self.clock.now)
         self.migrate = migrate
-        # No rate limiter here: its per-group pacing would make the demo wait for real.
+        # No pacing unless asked: Telegram's per-group pace would make the demo wait for real.
         self.app: TisserandApplication = build_application(
-            settings, SandboxRequest(self.sandbox), clock=self.clock, rate_limiter=False
+            settings,
+            SandboxRequest(self.sandbox),
+            clock=self.clock,
+            rate_limiter=pacing if pacing is not None else False,
         )
         # A request to Telegram while a transaction is open is a bug: fail loudly here.
         self.app.tbot._strict_transactions = True
         self.app.deps.db_retry_delays = (0.01, 0.02)
         self._offset: int | None = None
+        self._live = False
 
     async def __aenter__(self) -> Harness:
         await self.start()
@@ -55,8 +61,32 @@ class Harness:
             await self.app.post_init(self.app)
 
     async def stop(self) -> None:
+        if self._live:
+            await self.app.stop()
         await self.app.shutdown()
         await self.app.deps.engine.dispose()
+
+    async def fetch(self) -> list[Update]:
+        """Take the queued updates as the bot's poll does: stored in the inbox, acknowledged
+        to the sandbox, not handled yet."""
+        updates = await self.app.bot.get_updates(
+            offset=self._offset, timeout=0, allowed_updates=Update.ALL_TYPES
+        )
+        if updates:
+            self._offset = updates[-1].update_id + 1
+        return list(updates)
+
+    async def live(self) -> None:
+        """Run the Application as in production (its update fetcher handles different chats at
+        once); `feed()` then hands it the queued updates without waiting for them."""
+        await self.app.start()
+        self._live = True
+
+    async def feed(self) -> int:
+        updates = await self.fetch()
+        for update in updates:
+            await self.app.update_queue.put(update)
+        return len(updates)
 
     async def flush(self) -> int:
         """Fetch the queued updates as the bot does (through the inbox), and handle them in
