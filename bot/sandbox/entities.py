@@ -15,6 +15,7 @@ one in the bot's output almost always means user input was interpolated without
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +65,10 @@ _TAG_TYPES: dict[str, str] = {
 # Only these named entities are decoded by Telegram; all numeric ones are.
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY_RE = re.compile(r"&(?:#(\d{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-z0-9]{0,31}));")
-_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,64})?")
+# A command word and its optional @username, each taken whole (possessive: no backtracking to
+# a shorter command when the word goes on, as in "/filière").
+_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]++(?:@[A-Za-z0-9_]++)?+")
+_COMMAND_MAX = 64
 
 
 def utf16_len(text: str) -> int:
@@ -331,9 +335,24 @@ def strip_formatted(formatted: FormattedText) -> FormattedText:
     return FormattedText(stripped, entities)
 
 
+def _is_word_character(char: str) -> bool:
+    # Unicode letters and digits, "_", and combining marks (a decomposed "é" is one letter).
+    return char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")
+
+
 def command_entity(text: str) -> dict[str, Any] | None:
-    """The bot_command entity Telegram attaches when a user's text starts with a command."""
+    """The bot_command entity Telegram attaches when a user's text starts with a command.
+
+    A command is "/" and 1 to 64 of A-Z a-z 0-9 _, optionally "@username", and it must end
+    the word: Telegram gives "/filière" or "/aide@botè" no entity at all (it never cuts them
+    to "/fili" or "/aide"), while "/aide", "/aide foo" and "/aide," get one.
+    """
     match = _COMMAND_RE.match(text)
     if match is None:
         return None
-    return {"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}
+    command = match.group(0)
+    if len(command.partition("@")[0]) - 1 > _COMMAND_MAX:
+        return None
+    if match.end() < len(text) and _is_word_character(text[match.end()]):
+        return None
+    return {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
