@@ -25,6 +25,7 @@ __all__ = [
     "command_entity",
     "parse_html",
     "strip_formatted",
+    "user_entities",
     "utf16_len",
 ]
 
@@ -69,6 +70,8 @@ _ENTITY_RE = re.compile(r"&(?:#(\d{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-
 # a shorter command when the word goes on, as in "/filière").
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]++(?:@[A-Za-z0-9_]++)?+")
 _COMMAND_MAX = 64
+# A mention: "@" and a username (5 to 32 of A-Z a-z 0-9 _) inside no longer word.
+_MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}(?![\w@])")
 
 
 def utf16_len(text: str) -> int:
@@ -356,3 +359,25 @@ def command_entity(text: str) -> dict[str, Any] | None:
     if match.end() < len(text) and _is_word_character(text[match.end()]):
         return None
     return {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+
+
+def user_entities(text: str) -> list[dict[str, Any]]:
+    """The entities Telegram finds in a user's plain text: a leading command, @mentions."""
+    entities: list[dict[str, Any]] = []
+    command = command_entity(text)
+    if command is not None:
+        entities.append(command)
+    for match in _MENTION_RE.finditer(text):
+        entities.append(
+            {
+                "type": "mention",
+                "offset": utf16_len(text[: match.start()]),
+                "length": utf16_len(match.group(0)),
+            }
+        )
+    return entities
+
+
+def mentioned(text: str) -> list[str]:
+    """The usernames @mentioned in a user's plain text (without the "@")."""
+    return [match.group(0)[1:] for match in _MENTION_RE.finditer(text)]

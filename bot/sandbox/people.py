@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.sandbox.entities import FormattedText, command_entity
+from bot.sandbox.entities import FormattedText, user_entities
 from bot.sandbox.rules import BUTTON_KINDS, MESSAGE_LIMIT, parse_link
 from bot.sandbox.world import (
     ADMIN_STATUSES,
@@ -34,9 +34,8 @@ ChatRef = SandboxChat | SandboxUser | int | None
 
 
 def _user_text(text: str | None) -> FormattedText:
-    """A text or caption as a user's client sends it: plain, with its command entity."""
-    entity = command_entity(text or "")
-    return FormattedText(text or "", [entity] if entity else [])
+    """A text or caption as Telegram stores a user's: plain, with its command and mentions."""
+    return FormattedText(text or "", user_entities(text or ""))
 
 
 def _deep_link_payload(payload: str, url: str) -> str:

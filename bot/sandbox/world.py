@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.sandbox.entities import FormattedText, command_entity
+from bot.sandbox.entities import FormattedText, command_entity, mentioned
 from bot.sandbox.rules import parse_link
 from bot.sandbox.updates import UpdateQueue
 
@@ -445,13 +445,15 @@ class World:
             return True
         if not self.privacy_mode or chat.bot_status in ADMIN_STATUSES:
             return True
-        # Privacy mode: commands, replies to the bot and service messages only.
+        # Privacy mode: commands (for this bot or none in particular), mentions of the bot,
+        # replies to its messages, and service messages only.
         text = message.text or message.caption or ""
+        name = (self.bot.username or "").lower()
         entity = command_entity(text)
-        if entity is not None:
-            command = text[: entity["length"]]
-            target = command.partition("@")[2]
-            return not target or target.lower() == (self.bot.username or "").lower()
+        if entity is not None and text[: entity["length"]].partition("@")[2].lower() in ("", name):
+            return True
+        if any(username.lower() == name for username in mentioned(text)):
+            return True
         return message.reply_to is not None and message.reply_to.from_id == self.bot.id
 
     def deliver(self, chat: SandboxChat, message: SandboxMessage) -> dict[str, Any]:
