@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 from bot.sandbox.entities import FormattedText, user_entities
-from bot.sandbox.rules import BUTTON_KINDS, MESSAGE_LIMIT, parse_link
+from bot.sandbox.media import STICKER_WEBP, VOICE_OGG, png
+from bot.sandbox.rules import BUTTON_KINDS, CAPTION_LIMIT, MESSAGE_LIMIT, parse_link
 from bot.sandbox.world import (
     ADMIN_STATUSES,
     PRESENT,
@@ -31,6 +32,23 @@ __all__ = ["UserActions"]
 _DEEP_LINK_PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{0,64}")
 
 ChatRef = SandboxChat | SandboxUser | int | None
+
+# The sizes Telegram makes of a user's photo: a thumbnail, then the image itself.
+_PHOTO_SIZES = ((90, 68), (320, 240))
+# Media a caption may be added to by editing.
+_CAPTIONED = frozenset(("photo", "document", "voice"))
+
+
+def _check_text(text: str) -> None:
+    if not text.strip():
+        raise SandboxError("Telegram clients cannot send an empty message")
+    if len(text) > MESSAGE_LIMIT:
+        raise SandboxError("Telegram clients split texts longer than 4096 characters")
+
+
+def _check_caption(caption: str | None) -> None:
+    if caption is not None and len(caption) > CAPTION_LIMIT:
+        raise SandboxError("Telegram clients refuse captions longer than 1024 characters")
 
 
 def _user_text(text: str | None) -> FormattedText:
@@ -77,6 +95,41 @@ class UserActions:
 
     # ------------------------------------------------------------------ messages
 
+    def _actor(self, user: SandboxUser | int, chat: ChatRef) -> tuple[SandboxUser, SandboxChat]:
+        """The acting user and the chat they act in (which they must be in)."""
+        actor = self.world.user(user)
+        return actor, self.world.chat_for(actor, chat)
+
+    def _post(
+        self,
+        sender: SandboxUser,
+        target: SandboxChat,
+        *,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+        anonymous: bool = False,
+        **content: Any,
+    ) -> dict[str, Any]:
+        """Store what the user's client sends (`content`: SandboxMessage fields); the update."""
+        if target.type == "private":
+            if anonymous:
+                raise SandboxError("anonymous messages only exist in groups")
+            self._open_private(sender)  # any first message starts the bot
+        elif anonymous:
+            if target.members.get(sender.id) not in ADMIN_STATUSES:
+                raise SandboxError(f"user {sender.id} is not an admin of chat {target.id}")
+            target.anonymous_admins.add(sender.id)
+        reply = self._user_reply(target, reply_to)
+        message = self.world.new_message(
+            target,
+            sender,
+            anonymous=anonymous,
+            thread_id=self._user_thread(target, thread_id, reply),
+            reply_to=reply,
+            **content,
+        )
+        return self.world.deliver(target, message)
+
     def send_text(
         self,
         user: SandboxUser | int,
@@ -88,33 +141,17 @@ class UserActions:
         anonymous: bool = False,
     ) -> dict[str, Any]:
         """The user sends `text`; returns the update (update_id None if not delivered)."""
-        world = self.world
-        sender = world.user(user)
-        target = world.chat_for(sender, chat)
-        if not text.strip():
-            raise SandboxError("Telegram clients cannot send an empty message")
-        if len(text) > MESSAGE_LIMIT:
-            raise SandboxError("Telegram clients split texts longer than 4096 characters")
-        if target.type == "private":
-            if anonymous:
-                raise SandboxError("anonymous messages only exist in groups")
-            self._open_private(sender)
-        elif anonymous:
-            if target.members.get(sender.id) not in ADMIN_STATUSES:
-                raise SandboxError(f"user {sender.id} is not an admin of chat {target.id}")
-            target.anonymous_admins.add(sender.id)
-        reply = self._user_reply(target, reply_to)
-        thread_id = self._user_thread(target, thread_id, reply)
-        message = world.new_message(
-            target,
+        sender, target = self._actor(user, chat)
+        _check_text(text)
+        return self._post(
             sender,
+            target,
+            reply_to=reply_to,
+            thread_id=thread_id,
+            anonymous=anonymous,
             text=text,
             formatted=_user_text(text),
-            anonymous=anonymous,
-            thread_id=thread_id,
-            reply_to=reply,
         )
-        return world.deliver(target, message)
 
     def _user_reply(self, chat: SandboxChat, reply_to: int | None) -> SandboxMessage | None:
         if reply_to is None:
@@ -134,6 +171,39 @@ class UserActions:
             raise SandboxError(f"chat {chat.id} has no topic {thread_id}")
         return thread_id
 
+    def edit_text(
+        self, user: SandboxUser | int, chat: ChatRef, message_id: int, new_text: str
+    ) -> dict[str, Any]:
+        """The user edits the text (or caption) of one of their messages: an edited_message.
+
+        Entities are found again in the new text; edit_date is the sandbox's now. Like a new
+        message, the edit reaches a bot in privacy mode only if the edited message is for it.
+        """
+        sender, target = self._actor(user, chat)
+        message = self.world.find(target.id, message_id)
+        if message is None or message.deleted:
+            raise SandboxError(f"no message {message_id} in chat {target.id}")
+        if message.from_id != sender.id or message.service is not None:
+            raise SandboxError(f"message {message_id} is not one {sender.id} can edit")
+        is_text = message.text is not None
+        if is_text:
+            _check_text(new_text)
+        elif message.caption is not None or _CAPTIONED.intersection(message.media):
+            _check_caption(new_text)
+        else:
+            raise SandboxError(f"message {message_id} has no text or caption to edit")
+        if new_text == message.parsed_text:
+            raise SandboxError("the text did not change: Telegram clients send no edit")
+        if is_text:
+            message.text = new_text
+        else:
+            message.caption = new_text or None  # an emptied caption is removed
+        formatted = _user_text(new_text)
+        message.parsed_text, message.entities = formatted.text, formatted.entities
+        message.edited = True
+        message.edit_date = self.world.date()
+        return self.world.deliver(target, message, "edited_message")
+
     def send_document(
         self,
         user: SandboxUser | int,
@@ -145,23 +215,109 @@ class UserActions:
         mime: str = "application/octet-stream",
     ) -> dict[str, Any]:
         """The user sends a file; the bot can fetch it with getFile."""
-        world = self.world
-        sender = world.user(user)
-        target = world.chat_for(sender, chat)
+        sender, target = self._actor(user, chat)
         if not content:
             raise SandboxError("Telegram clients cannot send an empty file")
-        if target.type == "private":
-            self._open_private(sender)
-        meta = world.store_file("documents", filename, content, mime)
-        message = world.new_message(
-            target,
+        _check_caption(caption)
+        meta = self.world.store_file("documents", filename, content, mime)
+        return self._post(
             sender,
+            target,
             caption=caption,
             formatted=_user_text(caption),
             document=(filename, content, mime),
             media={"document": {**meta, "file_name": filename, "mime_type": mime}},
         )
-        return world.deliver(target, message)
+
+    def send_photo(
+        self,
+        user: SandboxUser | int,
+        chat: ChatRef,
+        caption: str | None = None,
+        *,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a photo (a PNG made in memory): a thumbnail and the full size."""
+        sender, target = self._actor(user, chat)
+        _check_caption(caption)
+        sizes = []
+        for width, height in _PHOTO_SIZES:
+            meta = self.world.store_file("photos", "photo.png", png(width, height), "image/png")
+            sizes.append({**meta, "width": width, "height": height})
+        return self._post(
+            sender,
+            target,
+            reply_to=reply_to,
+            thread_id=thread_id,
+            caption=caption,
+            formatted=_user_text(caption),
+            photo=self.world.files[sizes[-1]["file_id"]][1],
+            media={"photo": sizes},
+        )
+
+    def send_sticker(
+        self,
+        user: SandboxUser | int,
+        chat: ChatRef,
+        *,
+        emoji: str = "👍",
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a (static, regular) sticker."""
+        sender, target = self._actor(user, chat)
+        meta = self.world.store_file("stickers", "sticker.webp", STICKER_WEBP, "image/webp")
+        sticker = {
+            **meta,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        return self._post(
+            sender, target, reply_to=reply_to, thread_id=thread_id, media={"sticker": sticker}
+        )
+
+    def send_voice(
+        self,
+        user: SandboxUser | int,
+        chat: ChatRef,
+        *,
+        duration: int = 3,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a voice note of `duration` seconds."""
+        sender, target = self._actor(user, chat)
+        if duration < 1:
+            raise SandboxError("a voice note lasts at least one second")
+        meta = self.world.store_file("voice", "voice.oga", VOICE_OGG, "audio/ogg")
+        voice = {**meta, "duration": duration, "mime_type": "audio/ogg"}
+        return self._post(
+            sender, target, reply_to=reply_to, thread_id=thread_id, media={"voice": voice}
+        )
+
+    def send_location(
+        self,
+        user: SandboxUser | int,
+        chat: ChatRef,
+        latitude: float,
+        longitude: float,
+        *,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The user shares a (static) location."""
+        sender, target = self._actor(user, chat)
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise SandboxError(f"no such place: latitude {latitude}, longitude {longitude}")
+        location = {"latitude": float(latitude), "longitude": float(longitude)}
+        return self._post(
+            sender, target, reply_to=reply_to, thread_id=thread_id, media={"location": location}
+        )
 
     # ------------------------------------------------------------------ buttons and links
 

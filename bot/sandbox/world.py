@@ -60,6 +60,14 @@ DEFAULT_ADMIN_RIGHTS: dict[str, bool] = {
 
 _PRIVATE_CHAT_FIELDS = ("first_name", "last_name", "username")
 
+# How Telegram's file_ids start for each kind of file (the getFile folder), for realism.
+_FILE_ID_PREFIXES = {
+    "documents": "BQACAgQAAx",
+    "photos": "AgACAgQAAx",
+    "stickers": "CAACAgQAAx",
+    "voice": "AwACAgQAAx",
+}
+
 
 class SandboxError(Exception):
     """The caller asked the sandbox for something impossible (a test or tool bug)."""
@@ -150,7 +158,8 @@ class SandboxMessage:
     entities: list[dict[str, Any]] = field(default_factory=list)
     edit_date: int | None = None
     is_topic_message: bool = False
-    media: dict[str, Any] = field(default_factory=dict)  # "document" / "photo" API objects
+    # The API objects of what the message carries: document, photo, sticker, voice, location.
+    media: dict[str, Any] = field(default_factory=dict)
     chat: dict[str, Any] = field(default_factory=dict, repr=False)
     sender: dict[str, Any] | None = field(default=None, repr=False)
     sender_chat: dict[str, Any] | None = field(default=None, repr=False)
@@ -405,8 +414,7 @@ class World:
         """Keep a file; returns its file_id/file_unique_id/file_size (kind: getFile folder)."""
         number = self.next_file
         self.next_file += 1
-        prefix = "BQACAgQAAx" if kind == "documents" else "AgACAgQAAx"
-        file_id = f"{prefix}-sandbox-{number}"
+        file_id = f"{_FILE_ID_PREFIXES.get(kind, 'BQACAgQAAx')}-sandbox-{number}"
         self.files[file_id] = (filename, content, mime)
         suffix = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
         self.file_paths[f"{kind}/file_{number}.{suffix}"] = file_id
@@ -456,11 +464,16 @@ class World:
             return True
         return message.reply_to is not None and message.reply_to.from_id == self.bot.id
 
-    def deliver(self, chat: SandboxChat, message: SandboxMessage) -> dict[str, Any]:
-        """Queue the update for a user's message; update_id is None when not delivered."""
+    def deliver(
+        self, chat: SandboxChat, message: SandboxMessage, kind: str = "message"
+    ) -> dict[str, Any]:
+        """Queue the update (`kind`: message or edited_message) for a user's message.
+
+        Returns the update; its update_id is None when Telegram would not deliver it.
+        """
         if self.bot_sees(chat, message):
-            return self.updates.push("message", message.to_api())
-        return {"update_id": None, "message": message.to_api()}
+            return self.updates.push(kind, message.to_api())
+        return {"update_id": None, kind: message.to_api()}
 
     # --- membership
 
