@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from bot.sandbox.entities import FormattedText
+from bot.sandbox.events import Answer, Deleted, Edited, Markup, Pinned, Sent, buttons_of
 from bot.sandbox.failures import FAILURE_KINDS, Failure, FailureKind, Failures
 from bot.sandbox.rules import (
     DELETE_WINDOW,
@@ -494,6 +495,7 @@ class BotApi:
             thread_id=target.thread_id,
             reply_to=target.reply_to,
         )
+        self.world.events.append(Sent.of(message))
         return message.to_api()
 
     def _bot_message_for_edit(self, params: Params) -> SandboxMessage:
@@ -527,12 +529,31 @@ class BotApi:
             and markup == inline_markup(message.reply_markup)
         ):
             raise bad(NOT_MODIFIED)
+        previous, previous_buttons = message.plain, buttons_of(message)
+        text_changed = (formatted.text, formatted.entities) != (
+            message.parsed_text,
+            message.entities,
+        )
         message.text = str(params["text"])
         message.parse_mode = params.get("parse_mode")
         message.parsed_text = formatted.text
         message.entities = formatted.entities
         message.reply_markup = markup
         self._mark_edited(message)
+        if text_changed:
+            event: Edited | Markup = Edited(
+                message.chat_id,
+                message.message_id,
+                message.plain,
+                previous,
+                buttons_of(message),
+                message,
+            )
+        else:  # same text: a client only sees the keyboard change
+            event = Markup(
+                message.chat_id, message.message_id, previous_buttons, buttons_of(message), message
+            )
+        self.world.events.append(event)
         return message.to_api()
 
     def _edit_message_reply_markup(self, params: Params, files: Files) -> dict[str, Any]:
@@ -540,8 +561,12 @@ class BotApi:
         markup = inline_markup(check_markup(params.get("reply_markup")))
         if markup == inline_markup(message.reply_markup):
             raise bad(NOT_MODIFIED)
+        previous = buttons_of(message)
         message.reply_markup = markup
         self._mark_edited(message)
+        self.world.events.append(
+            Markup(message.chat_id, message.message_id, previous, buttons_of(message), message)
+        )
         return message.to_api()
 
     def _mark_edited(self, message: SandboxMessage) -> None:
@@ -566,6 +591,7 @@ class BotApi:
         message.deleted = True
         if message.message_id in chat.pinned:
             chat.pinned.remove(message.message_id)
+        self.world.events.append(Deleted(chat.id, message.message_id, message.plain))
         return True
 
     def _answer_callback_query(self, params: Params, files: Files) -> bool:
@@ -593,6 +619,8 @@ class BotApi:
         }
         if text:
             self.toasts.append((query.user_id, str(text)))
+            alert = bool_param(params, "show_alert")
+            self.world.events.append(Answer(query.user_id, query.chat_id, str(text), alert))
         return True
 
     # ------------------------------------------------------------------ files
@@ -655,6 +683,7 @@ class BotApi:
             media=media,
             **fields,
         )
+        self.world.events.append(Sent.of(message))
         return message.to_api()
 
     def _send_document(self, params: Params, files: Files) -> dict[str, Any]:
@@ -711,6 +740,7 @@ class BotApi:
             service={"pinned_message": message.to_api(with_reply=False)},
             thread_id=message.thread_id,
         )
+        self.world.events.append(Pinned(chat.id, message.message_id))
         return True
 
     def _unpin_chat_message(self, params: Params, files: Files) -> bool:

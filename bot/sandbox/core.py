@@ -12,7 +12,8 @@ joins) and lets tests inspect what the bot did and inject Telegram failures.
 - `api.BotApi`: the Bot API's rules, answering `call()` (validation, errors, injected
   failures) and recording what the bot did;
 - `scene.Scenery` (mixin): setting the scene (users, groups, admins, topics, migrations);
-- `people.UserActions` (mixin): the simulated people's actions (send_text, press, join...).
+- `people.UserActions` (mixin): the simulated people's actions (send_text, press, join...);
+- `events`: the ordered log of what the bot and the people did (`Sandbox.events`).
 
 The sandbox is driven from one asyncio event loop. Only the long-poll wake-up is thread-safe,
 so a helper thread may act as users while a loop polls (as `tisserand shell` may do).
@@ -25,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.sandbox.api import BotApi, SandboxTimeout
+from bot.sandbox.events import Event
 from bot.sandbox.failures import FailureKind
 from bot.sandbox.people import UserActions
 from bot.sandbox.scene import Scenery
@@ -151,6 +153,15 @@ class Sandbox(Scenery, UserActions):
         if not sent:
             raise SandboxError(f"the bot has sent nothing in chat {self.world.chat(chat).id}")
         return sent[-1]
+
+    @property
+    def events(self) -> list[Event]:
+        """What happened so far, in order (see `bot.sandbox.events`)."""
+        return self.world.events
+
+    def events_since(self, index: int) -> list[Event]:
+        """The events from position `index` on: pass len(events) seen so far to get news."""
+        return self.world.events[index:]
 
     def chat(self, chat_id: int) -> SandboxChat:
         """The chat with that id."""

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from bot.sandbox.entities import FormattedText, user_entities
+from bot.sandbox.events import UserEdit, UserJoin, UserLeave, UserMessage, UserPress
 from bot.sandbox.media import STICKER_WEBP, VOICE_OGG, png
 from bot.sandbox.rules import BUTTON_KINDS, CAPTION_LIMIT, MESSAGE_LIMIT, parse_link
 from bot.sandbox.world import (
@@ -128,6 +129,7 @@ class UserActions:
             reply_to=reply,
             **content,
         )
+        self.world.events.append(UserMessage.of(sender.id, message))
         return self.world.deliver(target, message)
 
     def send_text(
@@ -194,6 +196,7 @@ class UserActions:
             raise SandboxError(f"message {message_id} has no text or caption to edit")
         if new_text == message.parsed_text:
             raise SandboxError("the text did not change: Telegram clients send no edit")
+        previous = message.plain
         if is_text:
             message.text = new_text
         else:
@@ -202,6 +205,9 @@ class UserActions:
         message.parsed_text, message.entities = formatted.text, formatted.entities
         message.edited = True
         message.edit_date = self.world.date()
+        self.world.events.append(
+            UserEdit(sender.id, target.id, message_id, message.plain, previous, message)
+        )
         return self.world.deliver(target, message, "edited_message")
 
     def send_document(
@@ -367,13 +373,21 @@ class UserActions:
         button: dict[str, Any],
         group: SandboxChat | int | None,
     ) -> dict[str, Any]:
+        label = str(button.get("text", ""))
         if "callback_data" in button:
-            return self._callback(user, chat, message, str(button["callback_data"]))
+            data = str(button["callback_data"])
+            self.world.events.append(UserPress(user.id, chat.id, message.message_id, label, data))
+            return self._callback(user, chat, message, data)
         if "url" in button:
             url = str(button["url"])
-            if self.world.is_bot_deep_link(url):
-                return self.open_link(user, url, group=group)
-            raise SandboxError(f"button {button.get('text')!r} opens {url}, not a bot deep link")
+            if not self.world.is_bot_deep_link(url):
+                raise SandboxError(f"button {label!r} opens {url}, not a bot deep link")
+            # The press comes before the /start it sends, but only if following the link works.
+            position = len(self.world.events)
+            update = self.open_link(user, url, group=group)
+            press = UserPress(user.id, chat.id, message.message_id, label, None)
+            self.world.events.insert(position, press)
+            return update
         kinds = [kind for kind in BUTTON_KINDS if kind in button]
         raise SandboxError(f"button {button.get('text')!r} ({kinds}) is not simulated")
 
@@ -409,6 +423,11 @@ class UserActions:
         message = self.world.find(target.id, message_id)
         if message is None:
             raise SandboxError(f"no message {message_id} in chat {target.id}")
+        label = next(
+            (str(b.get("text")) for b in message.inline_buttons if b.get("callback_data") == data),
+            None,
+        )
+        self.world.events.append(UserPress(presser.id, target.id, message_id, label, data))
         return self._callback(presser, target, message, data)
 
     def open_link(
@@ -452,6 +471,7 @@ class UserActions:
         if old == "kicked":
             raise SandboxError(f"user {joiner.id} is banned from chat {group.id}")
         group.members[joiner.id] = "member"
+        world.events.append(UserJoin(joiner.id, group.id))
         message = world.new_message(group, joiner, service={"new_chat_members": [joiner.to_api()]})
         return self._membership_updates(group, joiner, message, old, "member")
 
@@ -466,6 +486,7 @@ class UserActions:
         group.members[leaver.id] = "left"
         group.anonymous_admins.discard(leaver.id)
         group.admin_rights.pop(leaver.id, None)
+        world.events.append(UserLeave(leaver.id, group.id))
         message = world.new_message(group, leaver, service={"left_chat_member": leaver.to_api()})
         return self._membership_updates(group, leaver, message, old, "left")
 

@@ -16,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.entities import FormattedText, command_entity, mentioned
 from bot.sandbox.rules import parse_link
 from bot.sandbox.updates import UpdateQueue
+
+if TYPE_CHECKING:  # events refer to SandboxMessage: import them for annotations only
+    from bot.sandbox.events import Event
 
 __all__ = [
     "ADMIN_STATUSES",
@@ -256,6 +259,8 @@ class World:
         self.next_supergroup = 1
         self.next_group = 1
         self.updates = UpdateQueue()
+        # What happened, in order, as clients would show it (see `events`).
+        self.events: list[Event] = []
         # Callback queries waiting for (or given) an answer.
         self.queries: dict[str, CallbackQuery] = {}
         self.next_query = 1
