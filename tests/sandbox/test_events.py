@@ -34,13 +34,25 @@ AGAIN = {"inline_keyboard": [[{"text": "Recommencer", "callback_data": "again"}]
 async def test_a_conversation_in_events(sb: Sandbox, alice: SandboxUser) -> None:
     start = len(sb.events)
     sb.send_text(alice, None, "/inscription")
-    sent = await ok(sb, "sendMessage", chat_id=alice.id, text="<b>Prêt ?</b>", parse_mode="HTML",
-                    reply_markup=CHOICES)  # fmt: skip
+    sent = await ok(
+        sb,
+        "sendMessage",
+        chat_id=alice.id,
+        text="<b>Prêt ?</b>",
+        parse_mode="HTML",
+        reply_markup=CHOICES,
+    )
     mid = sent["message_id"]
     query = sb.press(alice, None, "Valider")["callback_query"]
     await ok(sb, "answerCallbackQuery", callback_query_id=query["id"], text="C'est noté")
-    await ok(sb, "editMessageText", chat_id=alice.id, message_id=mid, text="Inscrit·e !",
-             reply_markup=AGAIN)  # fmt: skip
+    await ok(
+        sb,
+        "editMessageText",
+        chat_id=alice.id,
+        message_id=mid,
+        text="Inscrit·e !",
+        reply_markup=AGAIN,
+    )
     await ok(sb, "editMessageText", chat_id=alice.id, message_id=mid, text="Inscrit·e !")
     await ok(sb, "editMessageReplyMarkup", chat_id=alice.id, message_id=mid, reply_markup=AGAIN)
     await ok(sb, "pinChatMessage", chat_id=alice.id, message_id=mid)
