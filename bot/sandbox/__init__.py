@@ -4,7 +4,8 @@
 messages, files, ids) with `updates` (the update queue and long polling); `api` answers Bot API
 calls with Telegram's rules (`rules`: limits, formatting, keyboards; `entities`: HTML parsing;
 `failures`: injected errors); `scene` builds users and groups and `people` acts as those users
-(`media`: the files their clients upload); `events` logs what both sides did, in order.
+(`media`: the files their clients upload); `events` logs what both sides did, in order, and
+`persistence` saves and restores it all as JSON.
 `SandboxRequest` (transport) plugs a sandbox into PTB in-process; `serve()` (server) exposes it
 over HTTP on loopback and `SandboxClient` (client) drives that server from end-to-end tests.
 """

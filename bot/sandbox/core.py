@@ -13,7 +13,8 @@ joins) and lets tests inspect what the bot did and inject Telegram failures.
   failures) and recording what the bot did;
 - `scene.Scenery` (mixin): setting the scene (users, groups, admins, topics, migrations);
 - `people.UserActions` (mixin): the simulated people's actions (send_text, press, join...);
-- `events`: the ordered log of what the bot and the people did (`Sandbox.events`).
+- `events`: the ordered log of what the bot and the people did (`Sandbox.events`);
+- `persistence`: `save_state`/`load_state`, so a restarted shell continues where it was.
 
 The sandbox is driven from one asyncio event loop. Only the long-poll wake-up is thread-safe,
 so a helper thread may act as users while a loop polls (as `tisserand shell` may do).
@@ -23,12 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.sandbox.api import BotApi, SandboxTimeout
 from bot.sandbox.events import Event
 from bot.sandbox.failures import FailureKind
 from bot.sandbox.people import UserActions
+from bot.sandbox.persistence import dump_state, read_state, restore_state, write_state
 from bot.sandbox.scene import Scenery
 from bot.sandbox.world import (
     ANONYMOUS_ADMIN_ID,
@@ -170,6 +173,23 @@ class Sandbox(Scenery, UserActions):
     def user(self, user_id: int) -> SandboxUser:
         """The user with that id."""
         return self.world.user(user_id)
+
+    # ------------------------------------------------------------------ saving and restoring
+
+    def save_state(self, path: str | Path) -> None:
+        """Save users, chats, messages, files and id counters as JSON (see `persistence`)."""
+        write_state(dump_state(self.world, self.api), Path(path))
+
+    @classmethod
+    def load_state(cls, path: str | Path, *, now: Callable[[], datetime] | None = None) -> Sandbox:
+        """A sandbox restored from `save_state`'s file; new ids continue after the saved ones."""
+        data = read_state(Path(path))
+        bot = data["bot"]
+        sandbox = cls(
+            bot_id=bot["id"], bot_username=bot["username"], bot_name=bot["first_name"], now=now
+        )
+        restore_state(data, sandbox.world, sandbox.api)
+        return sandbox
 
     # ------------------------------------------------------------------ state, for assertions
 

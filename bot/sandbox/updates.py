@@ -93,6 +93,26 @@ class UpdateQueue:
         """Copies of the updates queued from position `start` on (see `__len__`)."""
         return [copy.deepcopy(queued.update) for queued in self._queue[start:]]
 
+    # --- saving and restoring
+
+    def snapshot(self) -> list[tuple[dict[str, Any], bool]]:
+        """The pending updates (copies) with whether getUpdates returned them already."""
+        return [(copy.deepcopy(queued.update), queued.delivered) for queued in self._queue]
+
+    def restore(
+        self,
+        pending: list[tuple[dict[str, Any], bool]],
+        *,
+        next_id: int,
+        allowed_updates: list[str],
+    ) -> None:
+        """Start again from a snapshot: its pending updates, numbering after next_id."""
+        self._queue = [_Queued(copy.deepcopy(update), delivered) for update, delivered in pending]
+        self._archive = {_update_id(update): copy.deepcopy(update) for update, _ in pending}
+        # Never hand out an id again, even if the saved counter lagged behind a raw update.
+        self.next_id = max([next_id, *(_update_id(update) + 1 for update, _ in pending)])
+        self.allowed_updates = list(allowed_updates)
+
     # --- consuming
 
     def pending(self) -> list[dict[str, Any]]:
