@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from bot.sandbox.entities import FormattedText
 from bot.sandbox.events import Answer, Deleted, Edited, Markup, Pinned, Sent, buttons_of
 from bot.sandbox.failures import FAILURE_KINDS, Failure, FailureKind, Failures
+from bot.sandbox.ratelimit import RateLimiter
 from bot.sandbox.rules import (
     DELETE_WINDOW,
     DOCUMENT_LIMIT,
@@ -88,6 +89,11 @@ Params = Mapping[str, Any]
 Files = Mapping[str, Any]
 
 
+def _caption_or_none(params: Params) -> str | None:
+    caption = params.get("caption")
+    return None if caption in (None, "") else str(caption)
+
+
 class _Target(NamedTuple):
     """Where a bot message goes, once checked: chat, topic, replied message, keyboard."""
 
@@ -104,9 +110,13 @@ class SandboxTimeout(Exception):
 class BotApi:
     """Answers the bot's Bot API calls against a `World`, and records what the bot did."""
 
-    def __init__(self, world: World, *, strict_html: bool = True) -> None:
+    def __init__(
+        self, world: World, *, strict_html: bool = True, rate_limits: bool = False
+    ) -> None:
         self.world = world
         self.strict_html = strict_html
+        # Telegram's flood limits, only when a test opts in (see `ratelimit`).
+        self.limiter = RateLimiter(world.utcnow) if rate_limits else None
         # What the bot did, for assertions.
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -485,16 +495,27 @@ class BotApi:
         formatted = self._format(
             params.get("text"), params.get("parse_mode"), params.get("entities"), caption=False
         )
+        self._admit(target.chat)
+        return self._post(params, target, text=str(params["text"]), formatted=formatted)
+
+    def _admit(self, chat: SandboxChat, *, edit: bool = False) -> None:
+        """Telegram's 429 when the bot sends (or edits) too fast; call once all else is valid."""
+        if self.limiter is not None:
+            self.limiter.check(chat, edit=edit)
+
+    def _post(self, params: Params, target: _Target, **fields: Any) -> dict[str, Any]:
+        """Store the bot's new message (everything checked already); its Message object."""
         message = self.world.new_message(
             target.chat,
             self.world.bot,
-            text=str(params["text"]),
             parse_mode=params.get("parse_mode"),
-            formatted=formatted,
             reply_markup=target.markup,
             thread_id=target.thread_id,
             reply_to=target.reply_to,
+            **fields,
         )
+        if self.limiter is not None:
+            self.limiter.record(target.chat)
         self.world.events.append(Sent.of(message))
         return message.to_api()
 
@@ -529,6 +550,8 @@ class BotApi:
             and markup == inline_markup(message.reply_markup)
         ):
             raise bad(NOT_MODIFIED)
+        chat = self.world.chats[message.chat_id]
+        self._admit(chat, edit=True)
         previous, previous_buttons = message.plain, buttons_of(message)
         text_changed = (formatted.text, formatted.entities) != (
             message.parsed_text,
@@ -540,6 +563,8 @@ class BotApi:
         message.entities = formatted.entities
         message.reply_markup = markup
         self._mark_edited(message)
+        if self.limiter is not None:
+            self.limiter.record(chat, edit=True)
         if text_changed:
             event: Edited | Markup = Edited(
                 message.chat_id,
@@ -662,40 +687,22 @@ class BotApi:
             caption=True,
         )
 
-    def _send_media(
-        self,
-        params: Params,
-        target: _Target,
-        formatted: FormattedText,
-        media: dict[str, Any],
-        **fields: Any,
-    ) -> dict[str, Any]:
-        """Store the bot's document/photo message, once the file and caption are checked."""
-        message = self.world.new_message(
-            target.chat,
-            self.world.bot,
-            caption=params.get("caption") if params.get("caption") not in (None, "") else None,
-            parse_mode=params.get("parse_mode"),
-            formatted=formatted,
-            reply_markup=target.markup,
-            thread_id=target.thread_id,
-            reply_to=target.reply_to,
-            media=media,
-            **fields,
-        )
-        self.world.events.append(Sent.of(message))
-        return message.to_api()
-
     def _send_document(self, params: Params, files: Files) -> dict[str, Any]:
         target = self._send_common(params)
         filename, content, mime, meta = self._input_file(params, files, "document")
         if len(content) > DOCUMENT_LIMIT:
             raise ApiError(413, "Request Entity Too Large")
         formatted = self._caption(params)
+        self._admit(target.chat)
         meta = meta or self.world.store_file("documents", filename, content, mime)
         document = {**meta, "file_name": filename, "mime_type": mime}
-        return self._send_media(
-            params, target, formatted, {"document": document}, document=(filename, content, mime)
+        return self._post(
+            params,
+            target,
+            caption=_caption_or_none(params),
+            formatted=formatted,
+            media={"document": document},
+            document=(filename, content, mime),
         )
 
     def _send_photo(self, params: Params, files: Files) -> dict[str, Any]:
@@ -707,9 +714,17 @@ class BotApi:
         if size is None:
             raise bad("IMAGE_PROCESS_FAILED")
         formatted = self._caption(params)
+        self._admit(target.chat)
         meta = meta or self.world.store_file("photos", filename, content, mime)
         photo = [{**meta, "width": size[0], "height": size[1]}]
-        return self._send_media(params, target, formatted, {"photo": photo}, photo=content)
+        return self._post(
+            params,
+            target,
+            caption=_caption_or_none(params),
+            formatted=formatted,
+            media={"photo": photo},
+            photo=content,
+        )
 
     def _get_file(self, params: Params, files: Files) -> dict[str, Any]:
         file_id = str(params.get("file_id") or "")

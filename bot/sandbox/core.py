@@ -10,7 +10,8 @@ joins) and lets tests inspect what the bot did and inject Telegram failures.
 
 - `world.World`: the chats and users it holds (state, ids, the update queue, files);
 - `api.BotApi`: the Bot API's rules, answering `call()` (validation, errors, injected
-  failures) and recording what the bot did;
+  failures, and Telegram's flood limits from `ratelimit` when `rate_limits=True`) and
+  recording what the bot did;
 - `scene.Scenery` (mixin): setting the scene (users, groups, admins, topics, migrations);
 - `people.UserActions` (mixin): the simulated people's actions (send_text, press, join...);
 - `events`: the ordered log of what the bot and the people did (`Sandbox.events`);
@@ -32,6 +33,7 @@ from bot.sandbox.events import Event
 from bot.sandbox.failures import FailureKind
 from bot.sandbox.people import UserActions
 from bot.sandbox.persistence import dump_state, read_state, restore_state, write_state
+from bot.sandbox.ratelimit import RateLimiter
 from bot.sandbox.scene import Scenery
 from bot.sandbox.world import (
     ANONYMOUS_ADMIN_ID,
@@ -66,14 +68,19 @@ class Sandbox(Scenery, UserActions):
         now: Callable[[], datetime] | None = None,
         privacy_mode: bool = True,
         strict_html: bool = True,
+        rate_limits: bool = False,
     ) -> None:
+        """`rate_limits`: answer 429 like Telegram when the bot sends too fast (`ratelimit`).
+
+        Off by default: the harness's clock stands still, so every message would be "at once".
+        """
         bot = SandboxUser(
             id=bot_id, first_name=bot_name, username=bot_username, language_code=None, is_bot=True
         )
         self.world = World(
             bot=bot, now=now or (lambda: datetime.now(UTC)), privacy_mode=privacy_mode
         )
-        self.api = BotApi(self.world, strict_html=strict_html)
+        self.api = BotApi(self.world, strict_html=strict_html, rate_limits=rate_limits)
 
     # ------------------------------------------------------------------ the Bot API
 
@@ -186,7 +193,11 @@ class Sandbox(Scenery, UserActions):
         data = read_state(Path(path))
         bot = data["bot"]
         sandbox = cls(
-            bot_id=bot["id"], bot_username=bot["username"], bot_name=bot["first_name"], now=now
+            bot_id=bot["id"],
+            bot_username=bot["username"],
+            bot_name=bot["first_name"],
+            now=now,
+            rate_limits=bool(data["settings"].get("rate_limits", False)),
         )
         restore_state(data, sandbox.world, sandbox.api)
         return sandbox
@@ -277,6 +288,16 @@ class Sandbox(Scenery, UserActions):
     def callback_answers(self) -> dict[str, dict[str, Any]]:
         """answerCallbackQuery calls by query id."""
         return self.api.callback_answers
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The flood limits when enabled (`sent` holds per-chat send times), else None."""
+        return self.api.limiter
+
+    @property
+    def rate_limited(self) -> int:
+        """How many 429 Too Many Requests the rate limits answered (0 when disabled)."""
+        return self.api.limiter.rate_limited if self.api.limiter is not None else 0
 
     @property
     def toasts(self) -> list[tuple[int, str]]:

@@ -1,14 +1,16 @@
 """Saving a sandbox to JSON and restoring it, so a restarted `tisserand shell` carries on.
 
 What is saved is what Telegram's servers would still know after the bot restarts: the bot's
-identity and settings, users, chats (members, admins and rights, topics, pins), every message
-with its keyboard and entities, files (content in base64), pending callback queries, pending
-updates, the commands and menu buttons the bot set, its webhook, and every counter still to
-give out ids (message ids per chat, users, groups, files, queries, updates). The restored
-sandbox numbers new updates after the saved ones: a bot remembers the update ids it handled.
+identity and settings (privacy mode, rate limits...), users, chats (members, admins and rights,
+topics, pins), every message with its keyboard and entities, files (content in base64), pending
+callback queries, pending updates, the commands and menu buttons the bot set, its webhook, and
+every counter still to give out ids (message ids per chat, users, groups, files, queries,
+updates). The restored sandbox numbers new updates after the saved ones: a bot remembers the
+update ids it handled.
 
 Not saved, because they are logs of what happened rather than state: `calls`, `toasts`,
-`callback_answers`, `chat_actions`, `events`, and the archive `redeliver` replays from.
+`callback_answers`, `chat_actions`, `events`, the archive `redeliver` replays from, and the
+send times the rate limits keep for at most a minute.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def dump_state(world: World, api: BotApi) -> dict[str, Any]:
         "settings": {
             "privacy_mode": world.privacy_mode,
             "strict_html": api.strict_html,
+            "rate_limits": api.limiter is not None,
             "callback_query_ttl": api.callback_query_ttl.total_seconds(),
         },
         "users": [asdict(user) for user in world.users.values()],
