@@ -148,4 +148,3 @@ async def test_off_by_default_and_kept_by_save(
     strict = Sandbox(now=clock.now, rate_limits=True)
     strict.save_state(tmp_path / "s.json")
     assert Sandbox.load_state(tmp_path / "s.json", now=clock.now).rate_limiter is not None
-
