@@ -544,19 +544,15 @@ class BotApi:
         )
         # Like Telegram, an edit without reply_markup removes the inline keyboard.
         markup = inline_markup(check_markup(params.get("reply_markup")))
-        if (
-            formatted.text == message.parsed_text
-            and formatted.entities == message.entities
-            and markup == inline_markup(message.reply_markup)
-        ):
-            raise bad(NOT_MODIFIED)
-        chat = self.world.chats[message.chat_id]
-        self._admit(chat, edit=True)
-        previous, previous_buttons = message.plain, buttons_of(message)
         text_changed = (formatted.text, formatted.entities) != (
             message.parsed_text,
             message.entities,
         )
+        if not text_changed and markup == inline_markup(message.reply_markup):
+            raise bad(NOT_MODIFIED)
+        chat = self.world.chats[message.chat_id]
+        self._admit(chat, edit=True)
+        previous, previous_buttons = message.plain, buttons_of(message)
         message.text = str(params["text"])
         message.parse_mode = params.get("parse_mode")
         message.parsed_text = formatted.text
@@ -565,19 +561,10 @@ class BotApi:
         self._mark_edited(message)
         if self.limiter is not None:
             self.limiter.record(chat, edit=True)
-        if text_changed:
-            event: Edited | Markup = Edited(
-                message.chat_id,
-                message.message_id,
-                message.plain,
-                previous,
-                buttons_of(message),
-                message,
-            )
-        else:  # same text: a client only sees the keyboard change
-            event = Markup(
-                message.chat_id, message.message_id, previous_buttons, buttons_of(message), message
-            )
+        # With the same text, a client only sees the keyboard change.
+        event = (
+            Edited.of(message, previous) if text_changed else Markup.of(message, previous_buttons)
+        )
         self.world.events.append(event)
         return message.to_api()
 
@@ -589,9 +576,7 @@ class BotApi:
         previous = buttons_of(message)
         message.reply_markup = markup
         self._mark_edited(message)
-        self.world.events.append(
-            Markup(message.chat_id, message.message_id, previous, buttons_of(message), message)
-        )
+        self.world.events.append(Markup.of(message, previous))
         return message.to_api()
 
     def _mark_edited(self, message: SandboxMessage) -> None:

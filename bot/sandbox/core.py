@@ -211,6 +211,7 @@ class Sandbox(Scenery, UserActions):
 
     @property
     def bot_id(self) -> int:
+        """The bot's user id."""
         return self.world.bot.id
 
     @property

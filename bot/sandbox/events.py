@@ -75,6 +75,12 @@ class Edited:
     buttons: Buttons
     message: SandboxMessage = field(repr=False, compare=False)
 
+    @classmethod
+    def of(cls, message: SandboxMessage, previous: str) -> Edited:
+        """The event for a message the bot just edited; `previous`: its plain text before."""
+        m = message
+        return cls(m.chat_id, m.message_id, m.plain, previous, buttons_of(m), m)
+
 
 @dataclass(frozen=True)
 class Markup:
@@ -86,6 +92,11 @@ class Markup:
     previous: Buttons
     buttons: Buttons
     message: SandboxMessage = field(repr=False, compare=False)
+
+    @classmethod
+    def of(cls, message: SandboxMessage, previous: Buttons) -> Markup:
+        """The event for a keyboard the bot just changed; `previous`: its labels before."""
+        return cls(message.chat_id, message.message_id, previous, buttons_of(message), message)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """The simulated people: what tests do as Telegram users, and the updates it gives the bot.
 
-`UserActions` is a mixin of `Sandbox`: sending texts and files, pressing inline buttons,
-following deep links, joining and leaving groups, blocking the bot. Each action stores what the
-user's client would show and queues the update Telegram would send the bot, under the same
-rules (privacy mode in groups, blocked bots hear nothing); it returns that update, with
-update_id None when Telegram would not deliver it. What a real client cannot do (an empty
-message, acting in a chat one is not in) raises SandboxError.
+`UserActions` is a mixin of `Sandbox`: sending texts, files, photos, stickers, voice notes and
+locations, editing one's texts, pressing inline buttons, following deep links, joining and
+leaving groups, blocking the bot. Each action stores what the user's client would show, logs
+an event, and queues the update Telegram would send the bot, under the same rules for all
+(privacy mode in groups, blocked bots hear nothing); it returns that update, with update_id
+None when Telegram would not deliver it. What a real client cannot do (an empty message,
+acting in a chat one is not in, editing someone else's message) raises SandboxError.
 """
 
 from __future__ import annotations
@@ -341,8 +342,7 @@ class UserActions:
         `group` is the group a startgroup deep-link button adds the bot to.
         """
         world = self.world
-        presser = world.user(user)
-        target = world.chat_for(presser, chat)
+        presser, target = self._actor(user, chat)
         if message_id is not None:
             message = world.find(target.id, message_id)
             if message is None or message.deleted:
@@ -418,8 +418,7 @@ class UserActions:
         data: str,
     ) -> dict[str, Any]:
         """A callback press with arbitrary data on a message (forged or stale buttons)."""
-        presser = self.world.user(user)
-        target = self.world.chat_for(presser, chat)
+        presser, target = self._actor(user, chat)
         message = self.world.find(target.id, message_id)
         if message is None:
             raise SandboxError(f"no message {message_id} in chat {target.id}")

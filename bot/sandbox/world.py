@@ -264,7 +264,7 @@ class World:
         # Callback queries waiting for (or given) an answer.
         self.queries: dict[str, CallbackQuery] = {}
         self.next_query = 1
-        # Files (documents and photos), by file_id and by getFile path.
+        # Files (documents, photos, stickers, voice notes), by file_id and by getFile path.
         self.files: dict[str, tuple[str, bytes, str]] = {}
         self.file_paths: dict[str, str] = {}
         self.next_file = 1
