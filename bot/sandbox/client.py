@@ -211,12 +211,39 @@ class SandboxClient:
 
     # --- looking
 
-    def messages(self, chat_id: int, *, include_deleted: bool = False) -> list[dict[str, Any]]:
-        """The chat's messages: message_id, from_id, from_bot, text, plain, buttons..."""
+    def messages(
+        self,
+        chat_id: int,
+        *,
+        include_deleted: bool = False,
+        from_bot: bool | None = None,
+        after: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The chat's messages: message_id, from_id, from_bot, text, plain, buttons...
+
+        from_bot: only the bot's (True) or only the others' (False); after: only messages
+        with a greater message_id.
+        """
         params: dict[str, Any] = {"chat_id": chat_id}
         if include_deleted:
             params["include_deleted"] = "1"
+        if from_bot is not None:
+            params["from_bot"] = "1" if from_bot else "0"
+        if after is not None:
+            params["after"] = after
         return self._get("messages", **params)
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user: their User object, plus started/blocked."""
+        return self._get("users")
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Every group and supergroup: its Chat object, plus members, bot_status, topics..."""
+        return self._get("groups")
+
+    def events(self, *, since: int = 0) -> list[dict[str, Any]]:
+        """What happened from event `since` on, in order: index, kind and the event's fields."""
+        return self._get("events", since=since)
 
     def calls(self) -> list[tuple[str, dict[str, Any]]]:
         """Every Bot API call the sandbox received: (method, params)."""

@@ -15,6 +15,7 @@ one in the bot's output almost always means user input was interpolated without
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "command_entity",
     "parse_html",
     "strip_formatted",
+    "user_entities",
     "utf16_len",
 ]
 
@@ -64,7 +66,12 @@ _TAG_TYPES: dict[str, str] = {
 # Only these named entities are decoded by Telegram; all numeric ones are.
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY_RE = re.compile(r"&(?:#(\d{1,8})|#[xX]([0-9a-fA-F]{1,7})|([A-Za-z][A-Za-z0-9]{0,31}));")
-_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{1,64})?")
+# A command word and its optional @username, each taken whole (possessive: no backtracking to
+# a shorter command when the word goes on, as in "/filière").
+_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]++(?:@[A-Za-z0-9_]++)?+")
+_COMMAND_MAX = 64
+# A mention: "@" and a username (5 to 32 of A-Z a-z 0-9 _) inside no longer word.
+_MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}(?![\w@])")
 
 
 def utf16_len(text: str) -> int:
@@ -331,9 +338,46 @@ def strip_formatted(formatted: FormattedText) -> FormattedText:
     return FormattedText(stripped, entities)
 
 
+def _is_word_character(char: str) -> bool:
+    # Unicode letters and digits, "_", and combining marks (a decomposed "é" is one letter).
+    return char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")
+
+
 def command_entity(text: str) -> dict[str, Any] | None:
-    """The bot_command entity Telegram attaches when a user's text starts with a command."""
+    """The bot_command entity Telegram attaches when a user's text starts with a command.
+
+    A command is "/" and 1 to 64 of A-Z a-z 0-9 _, optionally "@username", and it must end
+    the word: Telegram gives "/filière" or "/aide@botè" no entity at all (it never cuts them
+    to "/fili" or "/aide"), while "/aide", "/aide foo" and "/aide," get one.
+    """
     match = _COMMAND_RE.match(text)
     if match is None:
         return None
-    return {"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}
+    command = match.group(0)
+    if len(command.partition("@")[0]) - 1 > _COMMAND_MAX:
+        return None
+    if match.end() < len(text) and _is_word_character(text[match.end()]):
+        return None
+    return {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
+
+
+def user_entities(text: str) -> list[dict[str, Any]]:
+    """The entities Telegram finds in a user's plain text: a leading command, @mentions."""
+    entities: list[dict[str, Any]] = []
+    command = command_entity(text)
+    if command is not None:
+        entities.append(command)
+    for match in _MENTION_RE.finditer(text):
+        entities.append(
+            {
+                "type": "mention",
+                "offset": utf16_len(text[: match.start()]),
+                "length": utf16_len(match.group(0)),
+            }
+        )
+    return entities
+
+
+def mentioned(text: str) -> list[str]:
+    """The usernames @mentioned in a user's plain text (without the "@")."""
+    return [match.group(0)[1:] for match in _MENTION_RE.finditer(text)]

@@ -4,7 +4,8 @@
   any well-formed token is accepted, a malformed one gets 401). getUpdates long-polls without
   blocking other requests.
 - ``/file/bot<token>/<file_path>``: file downloads after getFile.
-- ``/sandbox/...``: a small JSON API to act as users and look at chats (see `SandboxClient`).
+- ``/sandbox/...``: a small JSON API to act as users (POST) and look at users, chats, messages
+  and events (GET with query-string filters); see `SandboxClient`.
 
 Point the bot at it with base_url ``http://HOST:PORT/bot`` and base_file_url
 ``http://HOST:PORT/file/bot``. Tokens never reach the logs: request paths are redacted.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -26,9 +28,24 @@ import tornado.netutil
 import tornado.web
 from tornado.http1connection import HTTP1Connection
 
-from bot.sandbox.core import Sandbox, SandboxError, SandboxMessage, SandboxTimeout
+from bot.sandbox.core import (
+    Sandbox,
+    SandboxChat,
+    SandboxError,
+    SandboxMessage,
+    SandboxTimeout,
+    SandboxUser,
+)
+from bot.sandbox.events import Event
 
-__all__ = ["SandboxServer", "message_to_json", "serve"]
+__all__ = [
+    "SandboxServer",
+    "chat_to_json",
+    "event_to_json",
+    "message_to_json",
+    "serve",
+    "user_to_json",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +82,7 @@ def message_to_json(sandbox: Sandbox, message: SandboxMessage) -> dict[str, Any]
         "plain": message.plain,
         "buttons": message.buttons,
         "document_name": message.document[0] if message.document else None,
+        "media": sorted(message.media),  # document, photo, sticker, voice, location
         "date": message.date,
         "thread_id": message.thread_id,
         "edited": message.edited,
@@ -72,6 +90,34 @@ def message_to_json(sandbox: Sandbox, message: SandboxMessage) -> dict[str, Any]
         "pinned": message.pinned,
         "service": message.service,
     }
+
+
+def user_to_json(user: SandboxUser) -> dict[str, Any]:
+    """The client API's view of a user: the User object, plus whether they use the bot."""
+    return {**user.to_api(), "started": user.started, "blocked": user.blocked}
+
+
+def chat_to_json(chat: SandboxChat) -> dict[str, Any]:
+    """The client API's view of a chat: the Chat object, plus members and the bot's place."""
+    return {
+        **chat.to_api(),
+        "members": {str(user_id): status for user_id, status in chat.members.items()},
+        "bot_status": chat.bot_status,
+        "topics": {str(thread_id): name for thread_id, name in chat.topics.items()},
+        "pinned": list(chat.pinned),
+        "migrated_to": chat.migrated_to,
+    }
+
+
+def event_to_json(sandbox: Sandbox, index: int, event: Event) -> dict[str, Any]:
+    """The client API's view of an event: its position, kind and fields."""
+    data: dict[str, Any] = {"index": index}
+    for item in dataclasses.fields(event):
+        value = getattr(event, item.name)
+        data[item.name] = (
+            message_to_json(sandbox, value) if isinstance(value, SandboxMessage) else value
+        )
+    return data
 
 
 class _Base(tornado.web.RequestHandler):
@@ -206,21 +252,27 @@ class _ClientHandler(_Base):
             return
         self.reply(200, result)
 
-    def get(self, action: str) -> None:
-        getters: dict[str, Callable[[], Any]] = {
+    def _getters(self) -> dict[str, Callable[[], Any]]:
+        """The read-only actions (GET), by name."""
+        sandbox = self.sandbox
+        return {
+            "users": lambda: [user_to_json(user) for user in sandbox.users.values()],
+            "groups": lambda: [
+                chat_to_json(chat) for chat in sandbox.chats.values() if chat.type != "private"
+            ],
+            "chats": lambda: [chat_to_json(chat) for chat in sandbox.chats.values()],
             "messages": self._messages,
-            "calls": lambda: [[name, params] for name, params in self.sandbox.calls],
-            "toasts": lambda: [[uid, text] for uid, text in self.sandbox.toasts],
-            "updates": self.sandbox.pending_updates,
-            "me": lambda: self.sandbox.bot.to_api(),
+            "events": self._events,
+            "calls": lambda: [[name, params] for name, params in sandbox.calls],
+            "toasts": lambda: [[uid, text] for uid, text in sandbox.toasts],
+            "updates": sandbox.pending_updates,
+            "me": lambda: sandbox.bot.to_api(),
         }
-        if action not in getters:
-            self.reply(404, {"error": f"unknown sandbox action {action!r}"})
-            return
-        self._run(getters[action])
 
-    def post(self, action: str) -> None:
-        actions: dict[str, Callable[[dict[str, Any]], Any]] = {
+    def _actions(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        """The actions that change the sandbox (POST with a JSON body), by name."""
+        sandbox = self.sandbox
+        return {
             "users": self._add_user,
             "groups": self._create_group,
             "topics": self._create_topic,
@@ -229,24 +281,76 @@ class _ClientHandler(_Base):
             "press_data": self._press_data,
             "open_link": self._open_link,
             "document": self._document,
-            "join": lambda b: self.sandbox.join(int(b["user_id"]), int(b["chat_id"])),
-            "leave": lambda b: self.sandbox.leave(int(b["user_id"]), int(b["chat_id"])),
-            "block": lambda b: self.sandbox.block_bot(int(b["user_id"])),
-            "unblock": lambda b: self.sandbox.unblock_bot(int(b["user_id"])),
+            "join": lambda b: sandbox.join(int(b["user_id"]), int(b["chat_id"])),
+            "leave": lambda b: sandbox.leave(int(b["user_id"]), int(b["chat_id"])),
+            "block": lambda b: sandbox.block_bot(int(b["user_id"])),
+            "unblock": lambda b: sandbox.unblock_bot(int(b["user_id"])),
             "fail": self._fail,
         }
+
+    def _unknown(self, action: str) -> None:
+        # 405 when the action exists for the other method: a client bug worth naming.
+        if action in self._getters() or action in self._actions():
+            allowed = "GET" if action in self._getters() else "POST"
+            self.set_header("Allow", allowed)
+            self.reply(405, {"error": f"sandbox action {action!r} only accepts {allowed}"})
+            return
+        self.reply(404, {"error": f"unknown sandbox action {action!r}"})
+
+    def get(self, action: str) -> None:
+        getters = self._getters()
+        if action not in getters:
+            self._unknown(action)
+            return
+        self._run(getters[action])
+
+    def post(self, action: str) -> None:
+        actions = self._actions()
         if action not in actions:
-            self.reply(404, {"error": f"unknown sandbox action {action!r}"})
+            self._unknown(action)
             return
         self._run(lambda: actions[action](self._body()))
 
+    def _int_argument(self, *names: str) -> int | None:
+        """The first of these query arguments given, as an int (ValueError: 400)."""
+        for name in names:
+            value = self.get_query_argument(name, None)
+            if value is not None:
+                return int(value)
+        return None
+
+    def _flag(self, name: str) -> bool | None:
+        value = self.get_query_argument(name, None)
+        return None if value is None else value.lower() in ("1", "true", "yes")
+
     def _messages(self) -> list[dict[str, Any]]:
-        chat_id = int(self.get_query_argument("chat_id"))
-        deleted = self.get_query_argument("include_deleted", "") in ("1", "true")
+        """Messages, filtered by ?chat_id= (or chat=), user_id=, from_bot=, after=, and
+        include_deleted=; without a chat, every chat's in the order they were sent."""
+        sandbox = self.sandbox
+        chat_id = self._int_argument("chat_id", "chat")
+        user_id = self._int_argument("user_id")
+        after = self._int_argument("after")
+        from_bot = self._flag("from_bot")
+        deleted = bool(self._flag("include_deleted"))
+        if chat_id is not None:
+            messages = sandbox.messages(chat_id, include_deleted=deleted)
+        else:
+            messages = [m for m in sandbox.all_messages() if deleted or not m.deleted]
         return [
-            message_to_json(self.sandbox, message)
-            for message in self.sandbox.messages(chat_id, include_deleted=deleted)
+            message_to_json(sandbox, message)
+            for message in messages
+            if (user_id is None or message.from_id == user_id)
+            and (from_bot is None or (message.from_id == sandbox.bot.id) == from_bot)
+            and (after is None or message.message_id > after)
         ]
+
+    def _events(self) -> list[dict[str, Any]]:
+        """Events from ?since=N on (their index is their position, to ask for news later)."""
+        since = self._int_argument("since") or 0
+        if since < 0:
+            raise ValueError("since must be 0 or more")
+        events = self.sandbox.events_since(since)
+        return [event_to_json(self.sandbox, since + n, event) for n, event in enumerate(events)]
 
     def _add_user(self, body: dict[str, Any]) -> dict[str, Any]:
         user = self.sandbox.add_user(
@@ -255,7 +359,7 @@ class _ClientHandler(_Base):
             username=body.get("username"),
             language_code=body.get("language_code", "fr"),
         )
-        return {**user.to_api(), "started": user.started, "blocked": user.blocked}
+        return user_to_json(user)
 
     def _create_group(self, body: dict[str, Any]) -> dict[str, Any]:
         sandbox = self.sandbox
@@ -268,7 +372,7 @@ class _ClientHandler(_Base):
             forum=bool(body.get("forum", False)),
             bot_is_admin=bool(body.get("bot_is_admin", True)),
         )
-        return {**chat.to_api(), "members": {str(k): v for k, v in chat.members.items()}}
+        return chat_to_json(chat)
 
     def _create_topic(self, body: dict[str, Any]) -> dict[str, Any]:
         thread_id = self.sandbox.create_topic(int(body["chat_id"]), str(body["name"]))

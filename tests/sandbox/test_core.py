@@ -351,6 +351,35 @@ async def test_privacy_mode_when_bot_is_not_admin(sb: Sandbox, alice: SandboxUse
     assert sb.send_text(alice, group, "bavardage")["update_id"] is not None
 
 
+def test_accented_word_after_slash_is_plain_text(sb: Sandbox, alice: SandboxUser) -> None:
+    # "/filière" is not the command "/fili": no entity, so privacy mode hides it in groups.
+    private = sb.send_text(alice, None, "/filière")["message"]
+    assert private["text"] == "/filière" and "entities" not in private
+    group = sb.create_group("G", owner=alice, bot_is_admin=False)
+    sb.pop_updates()
+    assert sb.send_text(alice, group, "/filière")["update_id"] is None
+    assert sb.send_text(alice, group, "/enquête en cours")["update_id"] is None
+    command = sb.send_text(alice, group, "/aide, merci")
+    assert command["update_id"] is not None
+    assert command["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 5}]
+
+
+@pytest.mark.asyncio
+async def test_privacy_mode_lets_mentions_and_replies_through(
+    sb: Sandbox, alice: SandboxUser
+) -> None:
+    group = sb.create_group("G", owner=alice, bot_is_admin=False)
+    sb.pop_updates()
+    mention = sb.send_text(alice, group, "merci @Tisserand_Bot !")
+    assert mention["update_id"] is not None
+    assert mention["message"]["entities"] == [{"type": "mention", "offset": 6, "length": 14}]
+    assert sb.send_text(alice, group, "merci @claire_m")["update_id"] is None
+    question = await ok(sb, "sendMessage", chat_id=group.id, text="question")
+    # A reply to the bot gets through even when it is a command for another bot.
+    reply = sb.send_text(alice, group, "/aide@other_bot", reply_to=question["message_id"])
+    assert reply["update_id"] is not None
+
+
 def test_join_and_leave(sb: Sandbox, alice: SandboxUser) -> None:
     bob = sb.add_user("Bob")
     admin_group = sb.create_group("A", owner=alice)

@@ -10,6 +10,7 @@ from bot.sandbox.entities import (
     command_entity,
     parse_html,
     strip_formatted,
+    user_entities,
 )
 
 
@@ -86,3 +87,62 @@ def test_command_entity() -> None:
         "length": 19,
     }
     assert command_entity("bonjour /aide") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("/aide", "/aide"),
+        ("/aide@tisserand_bot", "/aide@tisserand_bot"),
+        ("/aide foo", "/aide"),
+        ("/aide,", "/aide"),
+        ("/aide\nsuite", "/aide"),
+        ("/aide@tisserand_bot, merci", "/aide@tisserand_bot"),
+        ("/aide@", "/aide"),  # a lone @ is punctuation, not part of a username
+        ("/a_1 x", "/a_1"),
+        ("/" + "a" * 64, "/" + "a" * 64),
+        ("/aide 🧵", "/aide"),
+    ],
+)
+def test_command_followed_by_a_non_word_character(text: str, command: str) -> None:
+    assert command_entity(text) == {"type": "bot_command", "offset": 0, "length": len(command)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/filière",  # Telegram does not cut a word at its first non-ASCII letter
+        "/enquête",
+        "/café au lait",
+        "/Ωmega",
+        "/filie\u0301re",  # é decomposed: the combining accent belongs to the word
+        "/aide@tisserand_botè",
+        "/" + "a" * 65,  # longer than a command can be: no part of it is one
+        "/",
+        "/ aide",
+        "aide",
+    ],
+)
+def test_no_command_entity_when_the_word_goes_on(text: str) -> None:
+    assert command_entity(text) is None
+
+
+def test_user_entities_find_the_command_and_mentions() -> None:
+    assert user_entities("/aide @claire_m et 🧵 @tisserand_bot.") == [
+        {"type": "bot_command", "offset": 0, "length": 5},
+        {"type": "mention", "offset": 6, "length": 9},
+        {"type": "mention", "offset": 22, "length": 14},  # after a 2-unit emoji
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "écrire à claire@example.org",  # an address, not a mention
+        "@abcd est trop court",  # usernames have at least 5 characters
+        "@tisserand_botté",  # the word goes on
+        "/aide@tisserand_bot",  # the command's own @username is not a mention
+    ],
+)
+def test_what_is_not_a_mention(text: str) -> None:
+    assert [e for e in user_entities(text) if e["type"] == "mention"] == []

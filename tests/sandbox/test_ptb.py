@@ -191,6 +191,29 @@ async def test_application_polling(sb: Sandbox, alice: SandboxUser) -> None:
     assert [name for name, _ in sb.calls].count("deleteWebhook") == 1
 
 
+@pytest.mark.asyncio
+async def test_user_media_as_ptb_sees_them(sb: Sandbox, bot: Bot, alice: SandboxUser) -> None:
+    sent = sb.send_text(alice, None, "bonjour")
+    sb.edit_text(alice, None, sent["message"]["message_id"], "/aide")
+    sb.send_sticker(alice, None)
+    sb.send_photo(alice, None, caption="tonte")
+    sb.send_voice(alice, None, duration=4)
+    sb.send_location(alice, None, 45.03, 2.72)
+    updates = (await bot.get_updates())[1:]
+    edited, sticker, photo, voice, location = (u.effective_message for u in updates)
+    assert updates[0].edited_message is not None and edited is not None
+    assert edited.text == "/aide" and edited.edit_date is not None
+    assert edited.entities[0].type == "bot_command"
+    assert sticker is not None and sticker.sticker is not None and sticker.sticker.width == 512
+    assert photo is not None and photo.caption == "tonte"
+    file = await photo.photo[-1].get_file()
+    assert bytes(await file.download_as_bytearray()).startswith(b"\x89PNG")
+    assert voice is not None and voice.voice is not None
+    assert voice.voice.mime_type == "audio/ogg"
+    assert location is not None and location.location is not None
+    assert location.location.latitude == 45.03
+
+
 def _unknown_fields(obj: object, path: str = "update") -> list[str]:
     """Fields PTB did not recognise (stored in api_kwargs) anywhere inside a parsed object."""
     found: list[str] = []
@@ -228,10 +251,15 @@ async def test_every_update_shape_parses_cleanly(sb: Sandbox, bot: Bot, alice: S
     sb.send_document(alice, None, "a.txt", b"a", caption="/import")
     chat = await bot.get_chat(forum.id)
     assert _unknown_fields(chat) == []
+    sb.send_sticker(bob, forum, reply_to=sent.message_id)
+    sb.send_photo(alice, None, caption="/photo")
+    sb.send_voice(alice, None)
+    located = sb.send_location(alice, None, 45.03, 2.72)
+    sb.edit_text(alice, None, located["message"]["message_id"] - 1, "/aide @tisserand_bot")
     sb.block_bot(alice)
     sb.remove_bot(forum)
     updates = sb.pop_updates()
-    assert len(updates) >= 15
+    assert len(updates) >= 20
     for data in updates:
         update = Update.de_json(data, bot)
         assert update is not None

@@ -173,3 +173,89 @@ async def test_client_api(sb: Sandbox, server: SandboxServer) -> None:
     with pytest.raises(TimeoutError):
         await asyncio.to_thread(client.wait_for, group_id, lambda m: False, timeout=0.1)
     client.close()
+
+
+@pytest.mark.asyncio
+async def test_read_only_actions_over_get(sb: Sandbox, server: SandboxServer) -> None:
+    alice = sb.add_user("Alice", username="alice")
+    bob = sb.add_user("Bob")
+    group = sb.create_group("Filière", owner=alice, members=[bob], forum=True)
+    thread = sb.create_topic(group, "Ateliers")
+    sb.send_text(alice, None, "/start")
+    sb.send_text(bob, group, "bonjour", thread_id=thread)
+    await sb.call("sendMessage", {"chat_id": str(alice.id), "text": "Bienvenue"})
+    sb.send_sticker(alice, None)
+    async with httpx.AsyncClient(base_url=f"{server.url}/sandbox") as http:
+        users = (await http.get("/users")).json()
+        assert [(u["id"], u["first_name"], u["started"]) for u in users] == [
+            (alice.id, "Alice", True),
+            (bob.id, "Bob", False),
+        ]
+        groups = (await http.get("/groups")).json()
+        assert [(g["id"], g["title"], g["is_forum"]) for g in groups] == [
+            (group.id, "Filière", True)
+        ]
+        assert groups[0]["members"] == {str(alice.id): "creator", str(bob.id): "member"}
+        assert groups[0]["topics"] == {str(thread): "Ateliers"}
+        assert groups[0]["bot_status"] == "administrator"
+        chats = (await http.get("/chats")).json()
+        assert {c["id"] for c in chats} == {alice.id, bob.id, group.id}
+        private = (await http.get("/messages", params={"chat": alice.id})).json()
+        assert [(m["plain"], m["from_bot"], m["media"]) for m in private] == [
+            ("/start", False, []),
+            ("Bienvenue", True, []),
+            ("", False, ["sticker"]),
+        ]
+        assert (await http.get("/messages", params={"chat_id": alice.id})).json() == private
+        from_bot = (await http.get("/messages", params={"chat": alice.id, "from_bot": 1})).json()
+        assert [m["plain"] for m in from_bot] == ["Bienvenue"]
+        after = (await http.get("/messages", params={"chat": alice.id, "after": 1})).json()
+        assert [m["message_id"] for m in after] == [2, 3]
+        everywhere = (await http.get("/messages", params={"user_id": bob.id})).json()
+        assert [(m["chat_id"], m["plain"]) for m in everywhere] == [(group.id, "bonjour")]
+        events = (await http.get("/events")).json()
+        assert [e["kind"] for e in events] == [
+            "user_message",
+            "user_message",
+            "sent",
+            "user_message",
+        ]
+        assert [e["index"] for e in events] == [0, 1, 2, 3]
+        sent = (await http.get("/events", params={"since": 2})).json()
+        assert [e["index"] for e in sent] == [2, 3]
+        assert sent[0]["kind"] == "sent" and sent[0]["text"] == "Bienvenue"
+        assert sent[0]["message"]["from_bot"] is True and sent[0]["buttons"] == []
+        assert (await http.get("/events", params={"since": 4})).json() == []
+        # Mistakes get a status that says which.
+        assert (await http.get("/events", params={"since": "x"})).status_code == 400
+        assert (await http.get("/messages", params={"chat": 5})).status_code == 400
+        assert (await http.get("/send")).status_code == 405
+        assert (await http.post("/events", json={})).status_code == 405
+        assert (await http.get("/nothing")).status_code == 404
+        # POST keeps acting: the same path creates a user.
+        created = (await http.post("/users", json={"first_name": "Carol"})).json()
+        assert created["first_name"] == "Carol"
+        assert len((await http.get("/users")).json()) == 3
+
+
+def _look_through_client(client: SandboxClient, group_id: int) -> None:
+    """Runs in a thread: the client's read-only helpers."""
+    assert [u["first_name"] for u in client.users()] == ["Alice"]
+    assert [g["id"] for g in client.groups()] == [group_id]
+    assert [e["kind"] for e in client.events()][-1] == "user_message"
+    assert client.events(since=len(client.events())) == []
+    messages = client.messages(group_id, from_bot=False)
+    assert [(m["plain"], m["service"] is not None) for m in messages] == [
+        ("", True),  # Alice added the bot
+        ("/aide", False),
+    ]
+    assert client.messages(group_id, after=messages[0]["message_id"]) == messages[1:]
+
+
+@pytest.mark.asyncio
+async def test_client_reads_over_get(sb: Sandbox, server: SandboxServer) -> None:
+    alice = sb.add_user("Alice")
+    group = sb.create_group("G", owner=alice)
+    sb.send_text(alice, group, "/aide")
+    with SandboxClient(server.url) as client:
+        await asyncio.to_thread(_look_through_client, client, group.id)
