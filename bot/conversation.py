@@ -344,7 +344,9 @@ class Engine:
     ) -> StepContext:
         subject = await flow.load(uow, conversation)
         if subject is None:
-            raise Refusal("conversation_gone")
+            # What it was about is gone: forget the conversation, and say so once.
+            await uow.conversations.delete(conversation)
+            raise Refusal("conversation_gone", keep=True)
         ctx = StepContext(uow, person, now, lang, conversation, subject)
         await flow.guard(ctx)
         return ctx
@@ -387,7 +389,7 @@ class Engine:
             produced = step.params(ctx)
             params = await produced if inspect.isawaitable(produced) else produced
         progress = None
-        if flow.progress:
+        if flow.progress and not ctx.data.get("_single"):
             shown = [s for s in flow.steps if _applies(s, ctx)]
             names = [s.name for s in shown]
             progress = (names.index(step.name) + 1 if step.name in names else 1, len(shown))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,10 @@ class Line:
     document: str | None
     is_bot: bool
     note: bool = False
+
+
+def _md(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 class Transcript:
@@ -80,10 +85,11 @@ class Transcript:
             if line.note:
                 parts.append(f"\n## {line.text}\n")
                 continue
-            quoted = "\n".join("> " + row for row in line.text.splitlines()) or ">"
-            parts.append(f"**{line.author}** · _{line.chat}_\n{quoted}")
+            # What people typed is text, never markup: a Markdown viewer renders raw HTML.
+            quoted = "\n".join("> " + _md(row) for row in line.text.splitlines()) or ">"
+            parts.append(f"**{_md(line.author)}** · _{_md(line.chat)}_\n{quoted}")
             for row in line.buttons:
-                parts.append("> " + " ".join(f"`[{label}]`" for label in row))
+                parts.append("> " + " ".join(f"`[{_md(label)}]`" for label in row))
             parts.append("")
         return "\n".join(parts) + "\n"
 

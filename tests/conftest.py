@@ -107,3 +107,32 @@ def settings(database_url: str) -> Settings:
 async def harness(settings: Settings) -> AsyncIterator[Harness]:
     async with Harness(settings, migrate=False) as h:
         yield h
+
+
+# Every template rendered during the session, with the parameters the code passed: the last
+# test (tests/zz_templates) renders each of them again in both languages.
+RENDERED: dict[str, list[dict[str, object]]] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_renders() -> Iterator[None]:
+    import jinja2.environment
+
+    original = jinja2.environment.Template.render
+
+    def recording(self: jinja2.environment.Template, *args: object, **kwargs: object) -> str:
+        name = self.name or ""
+        if name.endswith(".j2") and "/" in name:
+            lang, _, rest = name.partition("/")
+            if lang in ("fr", "en"):
+                seen = RENDERED.setdefault(rest[: -len(".j2")], [])
+                shape = {k for k in kwargs if k != "lang"}
+                if len(seen) < 20 and all(set(p) != shape for p in seen):
+                    seen.append({k: v for k, v in kwargs.items() if k != "lang"})
+        return original(self, *args, **kwargs)
+
+    jinja2.environment.Template.render = recording  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        jinja2.environment.Template.render = original  # type: ignore[method-assign]

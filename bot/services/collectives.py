@@ -121,9 +121,10 @@ def maillon_suggestion(collective: Collective) -> list[str]:
 
 
 def parse_maillons(text: str) -> list[str]:
-    """One maillon per line, or separated by commas, semicolons or arrows (>, →, ->).
-    Names are kept as typed (`&`, `<` and quotes included); they are escaped when shown."""
-    parts = re.split(r"[\n,;]|->|→|>", text)
+    """One maillon per line, or separated by commas, semicolons or arrows (→, ->, and > after
+    a space). Names are kept as typed (`&`, `<`, `>` inside a word and quotes included); they
+    are escaped when shown."""
+    parts = re.split(r"[\n,;]|->|→|(?:(?<=\s)|^)>", text)
     names = [clean_text(p, field="maillon", limit=100) for p in parts if visible(p)]
     if not names:
         raise Refusal("empty_answer", field="maillon")
@@ -325,4 +326,5 @@ SETUP_FLOW = Flow(
     guard=_guard,
     complete=_complete,
     title=lambda ctx: str(ctx.subject.title),
+    progress=True,
 )

@@ -45,7 +45,7 @@ async def require_role(
     if found.status != MembershipStatus.ACTIVE:
         raise Refusal("join_unfinished", collective=collective.title)
     if found.role not in roles:
-        raise Refusal("animateur_only" if tuple(roles) == ANIMATORS else "members_only")
+        raise Refusal("animateur_only")
     return found
 
 
@@ -250,6 +250,7 @@ PROFILE_FLOW = Flow(
     guard=_guard,
     complete=_complete,
     title=lambda ctx: str(ctx.subject.collective.title),
+    progress=True,
 )
 
 

@@ -258,3 +258,28 @@ def quiet_tz() -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Europe/Paris")
+
+
+async def test_a_send_cut_short_by_a_crash_is_never_sent_again(harness: Harness) -> None:
+    outcomes: list[Outcome] = []
+    sending_kind(harness, outcomes)
+    harness.clock.set(NOON)
+    paul = await started_user(harness)
+    # The process died between committing "sending" and hearing back from Telegram.
+    async with harness.app.deps.uow() as uow:
+        uow.session.add(
+            Delivery(
+                key="crashed",
+                chat_id=paul.id,
+                status="sending",
+                attempts=1,
+                created_at=NOON,
+                updated_at=NOON,
+            )
+        )
+    await schedule(harness, "crashed", NOON, kind="send", payload={"chat_id": paul.id})
+    await harness.tick()
+    await harness.tick(timedelta(hours=1))
+    assert [o.status for o in outcomes] == ["already"]
+    assert (await delivery(harness, "crashed")).status == "uncertain"
+    assert not [m for m in harness.sandbox.bot_messages(paul) if "Rappel" in m.plain]
