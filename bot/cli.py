@@ -80,6 +80,12 @@ def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def _database_problem(settings: Settings) -> str | None:
+    from storage.db import unreachable
+
+    return asyncio.run(unreachable(settings.database_url))
+
+
 def _run() -> int:
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
@@ -90,6 +96,9 @@ def _run() -> int:
     settings = _settings()
     token = settings.require_token()
     setup_logging(secret=token)
+    if (problem := _database_problem(settings)) is not None:
+        print(f"tisserand: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if settings.database_url.startswith("sqlite") and _db_upgrade(settings) != 0:
         return 1
     application = build_application(settings)

@@ -139,9 +139,13 @@ async def _run_one(deps: Deps, bot: Bot, item: WorkItem, now: datetime, report: 
 
 async def tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue only wakes the loop; the rows hold the state."""
-    from bot.app import deps_of
+    from bot.app import deps_of, is_database_error
 
     try:
         await run_due(deps_of(context), context.bot)
-    except Exception:
-        log.exception("due-work tick failed")
+    except Exception as exc:
+        if not is_database_error(exc):
+            log.exception("due-work tick failed")
+            return
+        # The database is busy or away: the next tick tries again; no traceback every second.
+        log.warning("due-work tick skipped: %s", type(exc).__name__)

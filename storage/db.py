@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,3 +51,27 @@ def create_engine(
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def unreachable(url: str, *, timeout: float = 10.0) -> str | None:
+    """Why the database cannot be used, in one line; None when it answers."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = Path(database).expanduser().resolve().parent
+            if not folder.is_dir():
+                return f"the folder of the SQLite database does not exist: {folder}"
+    engine = create_engine(url)
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        where = parsed.render_as_string(hide_password=True)
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        return f"cannot reach the database {where}: {type(exc).__name__}" + (
+            f" ({reason})" if reason else ""
+        )
+    finally:
+        await engine.dispose()
+    return None

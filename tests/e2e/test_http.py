@@ -2,68 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from bot.sandbox.client import SandboxClient
+from tests.e2e.processes import TOKEN, Step, start_bot, stop
 from tests.helpers import nb
-
-TOKEN = "123456:" + "E" * 35
-Match = str | Callable[[dict[str, Any]], bool]
-
-
-@pytest.fixture
-def sandbox_url() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "sandbox", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/bot", line)
-    assert match, line + (process.stderr.read() if process.stderr else "")
-    try:
-        yield f"http://127.0.0.1:{match.group(1)}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def start_bot(sandbox_url: str, database_url: str, tmp_path: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TISSERAND_")}
-    env.update(
-        TISSERAND_TOKEN=TOKEN,
-        TISSERAND_API_BASE_URL=f"{sandbox_url}/bot",
-        TISSERAND_DATABASE_URL=database_url,
-        TISSERAND_DUE_INTERVAL="1",
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    process.terminate()
-    try:
-        _, err = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, err = process.communicate()
-    return err
 
 
 def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
@@ -76,7 +19,7 @@ def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
     gid, cid, pid = group["id"], claire["id"], paul["id"]
     # (who acts, in which chat (None: private), "say" or "press", what, chat to watch, expected)
     G, C, P = gid, cid, pid
-    script: list[tuple[int, int | None, str, str, int, Match]] = [
+    script: list[Step] = [
         (C, G, "say", "/aide", G, "Ce que je peux faire ici"),
         (C, G, "say", "/filiere", G, nb("Le collectif « Laine » est créé")),
         (C, G, "press", "Continuer en privé", C, "Quel est le nom du collectif"),
