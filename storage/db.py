@@ -53,7 +53,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def unreachable(url: str, *, timeout: float = 10.0) -> str | None:
+async def unreachable(url: str, *, seconds: float = 10.0) -> str | None:
     """Why the database cannot be used, in one line; None when it answers."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -64,7 +64,7 @@ async def unreachable(url: str, *, timeout: float = 10.0) -> str | None:
                 return f"the folder of the SQLite database does not exist: {folder}"
     engine = create_engine(url)
     try:
-        async with asyncio.timeout(timeout), engine.connect() as connection:
+        async with asyncio.timeout(seconds), engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as exc:
         where = parsed.render_as_string(hide_password=True)
