@@ -93,9 +93,7 @@ async def show_card(ctx: Ctx, collective: Collective, thread_id: int | None) -> 
 
 async def setup_link(ctx: Ctx, rest: str) -> None:
     """The animator opened the setup deep link: the question where they stopped."""
-    collective = await ctx.uow.collectives.get(link_id(rest))
-    if collective is None:
-        raise Refusal("stale_link")
+    collective = await svc.find(ctx.uow, link_id(rest), missing="stale_link")
     await require_role(ctx.uow, collective, ctx.me, ANIMATORS)
     if collective.status != CollectiveStatus.SETUP:
         raise Refusal("setup_done", collective=collective.title)

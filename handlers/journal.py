@@ -7,7 +7,6 @@ from typing import Any
 from bot.domain import ANIMATORS
 from bot.services import collectives as collectives_svc
 from bot.services import journal as svc
-from bot.services.errors import Refusal
 from bot.services.members import require_role
 from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows
@@ -41,9 +40,7 @@ async def show_journal(ctx: Ctx, collective: Collective, number: int, *, edit: b
 
 
 async def journal_link(ctx: Ctx, rest: str) -> None:
-    collective = await ctx.uow.collectives.get(link_id(rest))
-    if collective is None:
-        raise Refusal("stale_link")
+    collective = await collectives_svc.find(ctx.uow, link_id(rest), missing="stale_link")
     await show_journal(ctx, collective, 0, edit=False)
 
 

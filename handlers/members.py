@@ -66,12 +66,8 @@ async def rejoindre(ctx: Ctx) -> None:
 async def join_link(ctx: Ctx, rest: str) -> None:
     """Private chat, from the join link: the group is the door; then the privacy notice and
     the first question. Old links carry the collective's id: being in the group is what counts."""
-    if rest.isdigit():
-        collective = await ctx.uow.collectives.get(link_id(rest))
-    else:
-        collective = await ctx.uow.collectives.by_token(rest)
-    if collective is None:
-        raise Refusal("stale_link")
+    legacy = link_id(rest) if rest.isdigit() else None
+    collective = await collectives_svc.by_join_link(ctx.uow, rest, legacy)
     if await svc.role_in(ctx.uow, collective, ctx.me) is not None:
         ctx.say("members/already_member_private", c=collective)
         await show_profile(ctx, collective)
@@ -177,9 +173,7 @@ async def show_profile(ctx: Ctx, collective: Collective) -> None:
 
 
 async def profile_link(ctx: Ctx, rest: str) -> None:
-    collective = await ctx.uow.collectives.get(link_id(rest))
-    if collective is None:
-        raise Refusal("stale_link")
+    collective = await collectives_svc.find(ctx.uow, link_id(rest), missing="stale_link")
     await show_profile(ctx, collective)
 
 
@@ -219,10 +213,7 @@ async def leave_button(ctx: Ctx, membership_id: int) -> None:
 
 
 async def leave_cancel(ctx: Ctx, membership_id: int) -> None:
-    member = await svc.find_membership(ctx.uow, membership_id)
-    if member.person_id != ctx.me.id:
-        owner = await ctx.uow.people.get(member.person_id)
-        raise Refusal("button_for_other", name=owner.display_name if owner else "")
+    await svc.own_membership(ctx.uow, membership_id, ctx.me)
     ctx.edit("members/leave_cancelled")
 
 
@@ -282,9 +273,7 @@ async def directory_page(ctx: Ctx, collective: Collective, number: int, *, edit:
 
 
 async def directory_link(ctx: Ctx, rest: str) -> None:
-    collective = await ctx.uow.collectives.get(link_id(rest))
-    if collective is None:
-        raise Refusal("stale_link")
+    collective = await collectives_svc.find(ctx.uow, link_id(rest), missing="stale_link")
     await directory_page(ctx, collective, 0, edit=False)
 
 

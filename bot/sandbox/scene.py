@@ -16,6 +16,7 @@ from bot.sandbox.world import (
     ADMIN_STATUSES,
     DEFAULT_ADMIN_RIGHTS,
     PRESENT,
+    RESTRICTED_OUTSIDE,
     SandboxChat,
     SandboxError,
     SandboxUser,
@@ -110,6 +111,25 @@ class Scenery:
         else:
             group.admin_rights.pop(member.id, None)
             group.anonymous_admins.discard(member.id)
+        if old != new and group.bot_status in ADMIN_STATUSES:
+            owner = world.owner(group)
+            return [world.member_update("chat_member", group, owner, member, old, new)]
+        return []
+
+    def restrict(
+        self, chat: SandboxChat | int, user: SandboxUser | int, *, is_member: bool = True
+    ) -> list[dict[str, Any]]:
+        """The owner restricts a user (no right to post): still in the group with
+        `is_member`, or restricted after leaving it; a chat_member update for an admin bot."""
+        world = self.world
+        group = world.group(chat)
+        member = world.user(user)
+        old = group.members.get(member.id, "left")
+        if old == "creator":
+            raise SandboxError("the owner cannot be restricted")
+        new = "restricted" if is_member else RESTRICTED_OUTSIDE
+        group.members[member.id] = new
+        group.admin_rights.pop(member.id, None)
         if old != new and group.bot_status in ADMIN_STATUSES:
             owner = world.owner(group)
             return [world.member_update("chat_member", group, owner, member, old, new)]

@@ -43,6 +43,25 @@ ANONYMOUS_ADMIN_ID = 1087968824
 
 # Member statuses of someone who is in the chat (restricted members are still in it).
 PRESENT = ("creator", "administrator", "member", "restricted")
+# How the world keeps a restricted user who is no longer in the chat (Telegram: is_member false).
+RESTRICTED_OUTSIDE = "restricted_outside"
+RESTRICTED_PERMISSIONS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+    "can_edit_tag",
+)
 ADMIN_STATUSES = ("creator", "administrator")
 
 # Telegram's default rights for a bot promoted to admin with no rights specified.
@@ -499,6 +518,11 @@ class World:
             )
             if not chat.is_forum:
                 data.pop("can_manage_topics", None)
+        elif status in ("restricted", RESTRICTED_OUTSIDE):
+            # Restricted and still in the chat, or restricted after leaving it.
+            data["status"] = "restricted"
+            data.update({"is_member": status == "restricted", "until_date": 0})
+            data.update(dict.fromkeys(RESTRICTED_PERMISSIONS, False))
         elif status == "kicked":
             data["until_date"] = 0
         return data

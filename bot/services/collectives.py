@@ -46,10 +46,22 @@ def new_join_token() -> str:
     return secrets.token_urlsafe(12)
 
 
-async def find(uow: UnitOfWork, collective_id: int) -> Collective:
+async def find(uow: UnitOfWork, collective_id: int, *, missing: str = "stale_button") -> Collective:
+    """The collective, or the refusal `missing` (a stale button, a stale link)."""
     collective = await uow.collectives.get(collective_id)
     if collective is None:
-        raise Refusal("stale_button")
+        raise Refusal(missing)
+    return collective
+
+
+async def by_join_link(uow: UnitOfWork, token: str, legacy_id: int | None) -> Collective:
+    """The collective a join link names: by its token, or by its id for links posted before
+    the tokens (being in the group is what lets people in, not the link)."""
+    if legacy_id is not None:
+        return await find(uow, legacy_id, missing="stale_link")
+    collective = await uow.collectives.by_token(token)
+    if collective is None:
+        raise Refusal("stale_link")
     return collective
 
 

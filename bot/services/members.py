@@ -291,17 +291,23 @@ async def leave(
     return found
 
 
-async def leave_by_button(
-    uow: UnitOfWork, membership_id: int, presser: Person, now: datetime
-) -> tuple[Collective, Membership]:
-    """The « Quitter » confirmation belongs to whoever asked: nobody else can press it."""
+async def own_membership(uow: UnitOfWork, membership_id: int, presser: Person) -> Membership:
+    """A membership a button is about, if it is the presser's: a button posted in the group
+    for one person (« Quitter ») is theirs alone."""
     member = await find_membership(uow, membership_id)
-    collective = await uow.collectives.get(member.collective_id)
-    if collective is None:
-        raise Refusal("stale_button")
     if member.person_id != presser.id:
         owner = await uow.people.get(member.person_id)
         raise Refusal("button_for_other", name=owner.display_name if owner else "")
+    return member
+
+
+async def leave_by_button(
+    uow: UnitOfWork, membership_id: int, presser: Person, now: datetime
+) -> tuple[Collective, Membership]:
+    member = await own_membership(uow, membership_id, presser)
+    collective = await uow.collectives.get(member.collective_id)
+    if collective is None:
+        raise Refusal("stale_button")
     return collective, await leave(uow, collective, presser, now, via="command")
 
 

@@ -251,3 +251,16 @@ async def test_links_with_numbers_out_of_range_are_stale(harness: Harness) -> No
         assert harness.sandbox.toasts[-1][1].startswith("Ce bouton n'est plus valable")
     assert await _rows(harness, Membership) >= 1
     assert await _rows(harness, Person) >= 1
+
+
+async def test_restricted_people_get_in_only_while_in_the_group(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    collective = await collective_of(harness, group)
+    link = f"https://t.me/tisserand_bot?start=j{collective.join_token}"
+    harness.sandbox.restrict(group, users[0], is_member=True)
+    harness.sandbox.restrict(group, users[1], is_member=False)
+    await harness.flush()
+    await harness.open_link(users[0], link)
+    assert "Quelle organisation représentez-vous" in harness.last(users[0]).plain
+    await harness.open_link(users[1], link)
+    assert NOT_IN_GROUP in harness.last(users[1]).plain

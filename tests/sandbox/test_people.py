@@ -167,3 +167,15 @@ def test_media_in_a_forum_topic(sb: Sandbox, alice: SandboxUser) -> None:
     thread = sb.create_topic(forum, "Photos")
     message = sb.send_photo(alice, forum, thread_id=thread)["message"]
     assert message["message_thread_id"] == thread and message["is_topic_message"] is True
+
+
+def test_a_restricted_user_is_a_member_or_not(sb: Sandbox) -> None:
+    owner = sb.add_user("Owner")
+    alice, bob = sb.add_user("Alice"), sb.add_user("Bob")
+    group = sb.create_group("G", owner=owner, members=[alice, bob])
+    sb.restrict(group, alice, is_member=True)
+    sb.restrict(group, bob, is_member=False)
+    api = sb.world.member_api
+    assert api(group, alice, group.members[alice.id])["is_member"] is True
+    bob_api = api(group, bob, group.members[bob.id])
+    assert (bob_api["status"], bob_api["is_member"]) == ("restricted", False)
