@@ -61,6 +61,7 @@ RESTRICTED_PERMISSIONS = (
     "can_pin_messages",
     "can_manage_topics",
     "can_edit_tag",
+    "can_react_to_messages",
 )
 ADMIN_STATUSES = ("creator", "administrator")
 
