@@ -86,16 +86,20 @@ def template_names(lang: str) -> list[str]:
     return sorted(str(p.relative_to(root))[: -len(".j2")] for p in root.rglob("*.j2"))
 
 
-@lru_cache(maxsize=8)
-def _labels(lang: str, html: bool) -> object:
-    return environment(html).get_template(f"{lang}/labels.j2").module
+@lru_cache(maxsize=64)
+def _labels(lang: str, html: bool, folder: str) -> object:
+    path = f"{lang}/{folder}/labels.j2" if folder else f"{lang}/labels.j2"
+    return environment(html).get_template(path).module
 
 
 def _label(name: str, lang: str, html: bool, params: dict[str, object]) -> str:
+    """`name` is a macro of labels.j2, or `folder/macro` for a feature's own
+    `<folder>/labels.j2` (each feature keeps its short texts beside its messages)."""
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-    macro = getattr(_labels(lang, html), name, None)
+    folder, _, macro_name = name.rpartition("/")
+    macro = getattr(_labels(lang, html, folder), macro_name, None)
     if macro is None and lang != DEFAULT_LANGUAGE:
-        macro = getattr(_labels(DEFAULT_LANGUAGE, html), name, None)
+        macro = getattr(_labels(DEFAULT_LANGUAGE, html, folder), macro_name, None)
     if macro is None:
         raise KeyError(f"no label {name!r}")
     return str(macro(**params)).strip()

@@ -23,23 +23,38 @@ async def start(ctx: Ctx) -> None:
 
 
 async def help_command(ctx: Ctx) -> None:
-    role = None
+    """What the person can do here: one line per command the features declared for them."""
+    roles: set[str] = set()
     collectives: list[str] = []
     if ctx.group_collective is not None and ctx.person is not None:
-        role = await members_svc.role_in(ctx.uow, ctx.group_collective, ctx.person)
+        found = await members_svc.role_in(ctx.uow, ctx.group_collective, ctx.person)
+        roles = {"outsider"} if found is None else {"member", found}
     elif ctx.is_private and ctx.person is not None:
         for collective in await members_svc.collectives_of(ctx.uow, ctx.person):
             found = await members_svc.role_in(ctx.uow, collective, ctx.person)
             if found is not None:
                 collectives.append(collective.title)
-                role = found if role in (None, "observateur", "membre") else role
+                roles |= {"member", found}
+    elif not ctx.is_private:
+        roles = {"unregistered"}
     ctx.say(
         "help",
         private=ctx.is_private,
-        role=role,
-        registered=ctx.group_collective is not None,
         collectives=collectives,
+        lines=help_lines(ctx, roles),
     )
+
+
+def help_lines(ctx: Ctx, audiences: set[str]) -> list[tuple[str, str]]:
+    """(command, what it does) for every command of this chat kind the audiences may use."""
+    lines: list[tuple[str, str]] = []
+    for command in ctx.registry.unique_commands():
+        here = command.in_private_menu if ctx.is_private else command.in_group_menu
+        line = next((text for who, text in command.help if who in audiences), None)
+        if here and line is not None:
+            english = ctx.lang == "en" and len(command.names) > 1
+            lines.append((command.names[1] if english else command.names[0], ctx.label(line)))
+    return lines
 
 
 async def bot_added(ctx: Ctx) -> None:
@@ -80,7 +95,13 @@ FEATURE = Feature(
     name="basics",
     commands=(
         Command(("start",), run=start),
-        Command(("aide", "help"), run=help_command, in_group_menu=True, in_private_menu=True),
+        Command(
+            ("aide", "help"),
+            run=help_command,
+            in_group_menu=True,
+            in_private_menu=True,
+            help=(("unregistered", "help_aide"),),
+        ),
     ),
     events=(On("bot_membership", bot_added), On("migrated", migrated)),
 )

@@ -142,7 +142,18 @@ async def topic_button(ctx: Ctx, collective_id: int, thread: int) -> None:
 
 FEATURE = Feature(
     name="collective",
-    commands=(Command(("filiere", "collective"), run=filiere, in_group_menu=True),),
+    commands=(
+        Command(
+            ("filiere", "collective"),
+            run=filiere,
+            in_group_menu=True,
+            help=(
+                ("unregistered", "help_filiere_new"),
+                ("outsider", "help_filiere_card"),
+                ("member", "help_filiere_card"),
+            ),
+        ),
+    ),
     buttons=(Button("topic", topic_button, (Int(1), Int(0))),),
     links=(Link(SETUP_LINK, setup_link),),
     flows=(FlowUI(svc.SETUP_FLOW, setup_finished),),

@@ -145,6 +145,13 @@ class Ctx:
                 then=self._unless_blocked(then),
             )
 
+    def show(self, name: str, buttons: Rows | None = None, /, *, edit: bool, **params: Any) -> None:
+        """A list's page: in place of the pressed message (`edit`), or as a new message."""
+        if edit:
+            self.edit(name, buttons, **params)
+        else:
+            self.say(name, buttons, **params)
+
     def edit(self, name: str, buttons: Rows | None = None, /, **params: Any) -> None:
         """Replace the message whose button was pressed."""
         self.edit_html(self.text(name, **params), buttons)

@@ -33,10 +33,7 @@ async def show_journal(ctx: Ctx, collective: Collective, number: int, *, edit: b
     ]
     buttons += await switch_rows(ctx, collective, "journal")
     params: dict[str, Any] = {"c": collective, "p": page, "tz": collective.timezone}
-    if edit:
-        ctx.edit("journal/page", buttons, **params)
-    else:
-        ctx.say("journal/page", buttons, **params)
+    ctx.show("journal/page", buttons, edit=edit, **params)
 
 
 async def journal_link(ctx: Ctx, rest: str) -> None:
@@ -56,6 +53,7 @@ FEATURE = Feature(
             for_collective=show_first_page,
             in_group_menu=True,
             in_private_menu=True,
+            help=(("animateur", "help_journal"),),
         ),
     ),
     links=(Link(JOURNAL_LINK, journal_link),),

@@ -266,10 +266,7 @@ async def directory_page(ctx: Ctx, collective: Collective, number: int, *, edit:
         "page": page,
         "familles": names,
     }
-    if edit:
-        ctx.edit("members/directory", buttons, **params)
-    else:
-        ctx.say("members/directory", buttons, **params)
+    ctx.show("members/directory", buttons, edit=edit, **params)
 
 
 async def directory_link(ctx: Ctx, rest: str) -> None:
@@ -285,21 +282,32 @@ async def directory_list(ctx: Ctx, collective_id: int, number: int) -> None:
 FEATURE = Feature(
     name="members",
     commands=(
-        Command(("rejoindre", "join"), run=rejoindre, in_group_menu=True),
+        Command(
+            ("rejoindre", "join"),
+            run=rejoindre,
+            in_group_menu=True,
+            help=(("outsider", "help_rejoindre"),),
+        ),
         Command(
             ("annuaire", "directory"),
             for_collective=show_directory,
             in_group_menu=True,
             in_private_menu=True,
+            help=(("member", "help_annuaire"),),
         ),
         Command(
-            ("moi", "me"), for_collective=show_profile, in_group_menu=True, in_private_menu=True
+            ("moi", "me"),
+            for_collective=show_profile,
+            in_group_menu=True,
+            in_private_menu=True,
+            help=(("member", "help_moi"),),
         ),
         Command(
             ("quitter", "leave"),
             for_collective=confirm_leave,
             in_group_menu=True,
             in_private_menu=True,
+            help=(("member", "help_quitter"),),
         ),
     ),
     buttons=(

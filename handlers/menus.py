@@ -15,7 +15,7 @@ async def set_command_menus(bot: Bot, deps: Deps) -> None:
     from bot.texts import caption
 
     assert deps.registry is not None
-    commands = list({id(c): c for c in deps.registry.commands.values()}.values())
+    commands = deps.registry.unique_commands()
     for scope, shown in (
         (BotCommandScopeAllGroupChats(), lambda c: c.in_group_menu),
         (BotCommandScopeAllPrivateChats(), lambda c: c.in_private_menu),

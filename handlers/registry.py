@@ -84,6 +84,10 @@ class Command:
     for_collective: CollectiveFn | None = None
     in_group_menu: bool = False
     in_private_menu: bool = False
+    # Its lines in /aide: (audience, label of the line). Audiences: "unregistered" (a group
+    # that is no collective yet), "outsider" (in a collective's group, not a member),
+    # "member" (any active role), "animateur".
+    help: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,8 +192,9 @@ class Registry:
                 raise ValueError(f"unknown event {on.event!r}")
             self.events.setdefault(on.event, []).append(on.run)
 
-    def command_names(self) -> list[str]:
-        return list(self.commands)
+    def unique_commands(self) -> list[Command]:
+        """Each command once (it is registered under every name), in declaration order."""
+        return list({id(c): c for c in self.commands.values()}.values())
 
     def parse_button(self, data: str | None) -> tuple[Button, list[Any]]:
         """The button a callback data names, with its typed arguments; stale on anything else

@@ -43,10 +43,7 @@ async def member_page(ctx: Ctx, collective: Collective, number: int, *, edit: bo
     ]
     buttons.append(nav_row(ctx, "roles", collective.id, page))
     params: dict[str, Any] = {"c": collective, "page": page}
-    if edit:
-        ctx.edit("roles/pick_member", buttons, **params)
-    else:
-        ctx.say("roles/pick_member", buttons, **params)
+    ctx.show("roles/pick_member", buttons, edit=edit, **params)
 
 
 async def member_list(ctx: Ctx, collective_id: int, number: int) -> None:
@@ -88,7 +85,12 @@ async def hand_over_button(ctx: Ctx, membership_id: int) -> None:
 
 
 ROLE_COMMAND = Command(
-    ("role",), run=role, for_collective=pick_member, in_group_menu=True, in_private_menu=True
+    ("role",),
+    run=role,
+    for_collective=pick_member,
+    in_group_menu=True,
+    in_private_menu=True,
+    help=(("animateur", "help_role"),),
 )
 
 FEATURE = Feature(

@@ -111,10 +111,7 @@ class Scenery:
         else:
             group.admin_rights.pop(member.id, None)
             group.anonymous_admins.discard(member.id)
-        if old != new and group.bot_status in ADMIN_STATUSES:
-            owner = world.owner(group)
-            return [world.member_update("chat_member", group, owner, member, old, new)]
-        return []
+        return self._status_changed(group, member, old, new)
 
     def restrict(
         self, chat: SandboxChat | int, user: SandboxUser | int, *, is_member: bool = True
@@ -130,9 +127,15 @@ class Scenery:
         new = "restricted" if is_member else RESTRICTED_OUTSIDE
         group.members[member.id] = new
         group.admin_rights.pop(member.id, None)
+        return self._status_changed(group, member, old, new)
+
+    def _status_changed(
+        self, group: SandboxChat, member: SandboxUser, old: str, new: str
+    ) -> list[dict[str, Any]]:
+        """A chat_member update, which Telegram sends only to an administrator bot."""
         if old != new and group.bot_status in ADMIN_STATUSES:
-            owner = world.owner(group)
-            return [world.member_update("chat_member", group, owner, member, old, new)]
+            owner = self.world.owner(group)
+            return [self.world.member_update("chat_member", group, owner, member, old, new)]
         return []
 
     def set_bot_admin(

@@ -123,12 +123,24 @@ def _params(ctx: StepContext) -> dict[str, object]:
     return {"c": subject.collective, "member": subject.member, "editing": ctx.data.get("_single")}
 
 
-async def _save_organisation(ctx: StepContext, value: str) -> None:
-    ctx.subject.member.organisation = value
+def _typed(field: str, limit: int) -> Step:
+    """A typed answer kept on the membership (its current value offered when editing)."""
 
+    async def save(ctx: StepContext, value: str) -> None:
+        setattr(ctx.subject.member, field, value)
 
-async def _save_commune(ctx: StepContext, value: str) -> None:
-    ctx.subject.member.commune = value
+    async def current(ctx: StepContext) -> str | None:
+        return getattr(ctx.subject.member, field) if ctx.data.get("_single") else None
+
+    return Step(
+        field,
+        Kind.TEXT,
+        f"members/ask_{field}",
+        save,
+        params=_params,
+        parse=lambda ctx, text: clean_text(text, field=field, limit=limit),
+        suggest=current,
+    )
 
 
 async def _save_famille(ctx: StepContext, code: str) -> None:
@@ -165,14 +177,6 @@ def _consent_options(ctx: StepContext) -> list[Option]:
     ]
 
 
-async def _suggest_organisation(ctx: StepContext) -> str | None:
-    return ctx.subject.member.organisation if ctx.data.get("_single") else None
-
-
-async def _suggest_commune(ctx: StepContext) -> str | None:
-    return ctx.subject.member.commune if ctx.data.get("_single") else None
-
-
 async def _complete(ctx: StepContext) -> None:
     """The last answer: someone joining becomes an active member; an edit is journaled."""
     member: Membership = ctx.subject.member
@@ -201,15 +205,7 @@ async def _complete(ctx: StepContext) -> None:
 PROFILE_FLOW = Flow(
     name=PROFILE,
     steps=(
-        Step(
-            "organisation",
-            Kind.TEXT,
-            "members/ask_organisation",
-            _save_organisation,
-            params=_params,
-            parse=lambda ctx, text: clean_text(text, field="organisation", limit=200),
-            suggest=_suggest_organisation,
-        ),
+        _typed("organisation", 200),
         Step(
             "famille",
             Kind.CHOICE,
@@ -228,15 +224,7 @@ PROFILE_FLOW = Flow(
             chosen=lambda ctx: [str(i) for i in ctx.subject.member.maillon_ids],
             applies=lambda ctx: bool(ctx.subject.collective.maillons),
         ),
-        Step(
-            "commune",
-            Kind.TEXT,
-            "members/ask_commune",
-            _save_commune,
-            params=_params,
-            parse=lambda ctx, text: clean_text(text, field="commune", limit=120),
-            suggest=_suggest_commune,
-        ),
+        _typed("commune", 120),
         Step(
             "consent",
             Kind.YESNO,

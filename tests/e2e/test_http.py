@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.sandbox.client import SandboxClient
-from tests.e2e.processes import TOKEN, Step, start_bot, stop
-from tests.helpers import nb
+from tests.e2e.processes import TOKEN, Step, register_steps, start_bot, stop
 
 
 def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
@@ -21,15 +20,7 @@ def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
     G, C, P = gid, cid, pid
     script: list[Step] = [
         (C, G, "say", "/aide", G, "Ce que je peux faire ici"),
-        (C, G, "say", "/filiere", G, nb("Le collectif « Laine » est créé")),
-        (C, G, "press", "Continuer en privé", C, "Quel est le nom du collectif"),
-        (C, None, "say", "Filière laine", C, "Quel nom court"),
-        (C, None, "press", "Garder", C, "Sur quel territoire"),
-        (C, None, "say", "Cantal", C, "Comment voyez-vous la filière"),
-        (C, None, "press", "Chaîne de valeur", C, "Quels sont les maillons"),
-        (C, None, "press", "Garder ces maillons", C, "Quel fuseau horaire"),
-        (C, None, "press", "Europe/Paris", C, "En quelle langue"),
-        (C, None, "press", "Français", G, "le collectif est ouvert"),
+        *register_steps(G, C),
         (P, G, "say", "/rejoindre", G, "pour rejoindre"),
         (P, G, "press", "Rejoindre en privé", P, "Quelle organisation représentez-vous"),
         (P, None, "say", "GAEC des Estives", P, "À quelle famille"),

@@ -14,9 +14,13 @@ def test_every_message_exists_in_both_languages() -> None:
 
 
 def test_labels_define_the_same_macros_in_both_languages() -> None:
-    def macros(lang: str) -> list[str]:
-        text = (MESSAGES / lang / "labels.j2").read_text(encoding="utf-8")
-        return re.findall(r"{% macro (\w+\([^)]*\))", text)
+    def macros(lang: str) -> dict[str, list[str]]:
+        return {
+            str(path.relative_to(MESSAGES / lang)): re.findall(
+                r"{% macro (\w+\([^)]*\))", path.read_text(encoding="utf-8")
+            )
+            for path in sorted((MESSAGES / lang).rglob("labels.j2"))
+        }
 
     assert macros("fr") == macros("en")
     assert label("keep", "fr", value="x") == "Garder «\u202fx\u202f»"
