@@ -77,9 +77,11 @@ async def schedule(
 
 def register_builtin_kinds(deps: Deps) -> None:
     """The platform's own kinds; features add theirs through their `Feature.due`."""
+    from bot.live import LIVE_REFRESH, refresh
     from bot.notices import NOTIFY_ANIMATORS, send_notice
 
     deps.due_kinds[NOTIFY_ANIMATORS] = send_notice
+    deps.due_kinds[LIVE_REFRESH] = refresh
 
 
 async def run_due(deps: Deps, bot: Bot, *, limit: int = 100) -> RunReport:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from storage.models import Delivery
@@ -21,6 +21,8 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_NETWORK_ERROR = timedelta(minutes=2)
+# Telegram's limit on a document's or a photo's caption.
+CAPTION_LIMIT = 1024
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,14 @@ class Sender:
         urgent: bool = False,
         reply_markup: InlineKeyboardMarkup | None = None,
         thread_id: int | None = None,
+        document: tuple[str, bytes] | None = None,
+        photo: bytes | None = None,
     ) -> Outcome:
-        """Send once under `key`. Commits the unit of work around the call to Telegram."""
+        """Send once under `key`: a message, or a document (file name, content) or a photo with
+        `text` as its caption (1,024 characters at most). Commits the unit of work around the
+        call to Telegram."""
+        if (document is not None or photo is not None) and len(text) > CAPTION_LIMIT:
+            raise ValueError(f"caption of {len(text)} characters for {key!r}")
         previous = await self.uow.deliveries.get(key)
         if previous is not None and previous.status in {"sent", "uncertain", "unreachable"}:
             return Outcome("already", message_id=previous.message_id)
@@ -93,9 +101,27 @@ class Sender:
         # The "sending" mark must be durable before the request leaves.
         await self.uow.commit()
         try:
-            message = await self.bot.send_message(
-                chat_id, text, reply_markup=reply_markup, message_thread_id=thread_id
-            )
+            if photo is not None:
+                message = await self.bot.send_photo(
+                    chat_id,
+                    photo,
+                    caption=text or None,
+                    reply_markup=reply_markup,
+                    message_thread_id=thread_id,
+                )
+            elif document is not None:
+                name, content = document
+                message = await self.bot.send_document(
+                    chat_id,
+                    InputFile(content, filename=name),
+                    caption=text or None,
+                    reply_markup=reply_markup,
+                    message_thread_id=thread_id,
+                )
+            else:
+                message = await self.bot.send_message(
+                    chat_id, text, reply_markup=reply_markup, message_thread_id=thread_id
+                )
         except TimedOut:
             return await self._close(delivery, "uncertain", "timeout", Outcome("uncertain"))
         except RetryAfter as exc:

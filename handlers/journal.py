@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from jinja2 import TemplateNotFound
+from markupsafe import Markup
+
 from bot.domain import ANIMATORS
 from bot.services import collectives as collectives_svc
 from bot.services import journal as svc
@@ -32,8 +35,22 @@ async def show_journal(ctx: Ctx, collective: Collective, number: int, *, edit: b
         nav_row(ctx, "journal", collective.id, page, previous="newer", following="older")
     ]
     buttons += await switch_rows(ctx, collective, "journal")
-    params: dict[str, Any] = {"c": collective, "p": page, "tz": collective.timezone}
+    lines = [(line.at, svc_line(ctx, line)) for line in page.items]
+    params: dict[str, Any] = {
+        "c": collective,
+        "p": page,
+        "lines": lines,
+        "tz": collective.timezone,
+    }
     ctx.show("journal/page", buttons, edit=edit, **params)
+
+
+def svc_line(ctx: Ctx, line: svc.JournalLine) -> Markup:
+    """One event as a sentence: `journal/kinds/<kind>.j2`, each feature writing its own."""
+    try:
+        return Markup(ctx.text(f"journal/kinds/{line.kind}", l=line))
+    except TemplateNotFound:
+        return Markup(ctx.text("journal/kinds/other", l=line))
 
 
 async def journal_link(ctx: Ctx, rest: str) -> None:

@@ -141,6 +141,18 @@ class On:
     run: EventFn
 
 
+LiveRender = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """How a live group message of `kind` looks now: `render(uow, subject_id, lang)` returns
+    (HTML text, keyboard or None), or None when there is nothing to show any more."""
+
+    kind: str
+    render: LiveRender
+
+
 @dataclass(frozen=True)
 class Feature:
     name: str
@@ -151,6 +163,7 @@ class Feature:
     lists: tuple[PagedList, ...] = ()
     events: tuple[On, ...] = ()
     due: tuple[tuple[str, Callable[..., Awaitable[Any]]], ...] = ()
+    live: tuple[LiveView, ...] = ()
 
 
 @dataclass
@@ -164,6 +177,7 @@ class Registry:
     finish: dict[str, FinishFn] = field(default_factory=dict)
     lists: dict[str, PagedList] = field(default_factory=dict)
     events: dict[str, list[EventFn]] = field(default_factory=dict)
+    live: dict[str, LiveRender] = field(default_factory=dict)
     engine: Engine = field(default_factory=Engine)
 
     @classmethod
@@ -187,6 +201,8 @@ class Registry:
             self.finish[ui.flow.name] = ui.finished
         for paged in feature.lists:
             _unique(self.lists, paged.name, paged, "list")
+        for view in feature.live:
+            _unique(self.live, view.kind, view.render, "live view")
         for on in feature.events:
             if on.event not in EVENTS:
                 raise ValueError(f"unknown event {on.event!r}")

@@ -21,6 +21,7 @@ from storage.repos import (
     DueRepo,
     InboxRepo,
     JournalRepo,
+    LiveRepo,
     MembershipRepo,
     PersonRepo,
     Repo,
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.memberships = MembershipRepo(s)
         self.conversations = ConversationRepo(s)
         self.journal = JournalRepo(s)
+        self.live = LiveRepo(s)
         self._token = _open.set((*_open.get(), self))
         return self
 

@@ -92,6 +92,35 @@ class Delivery(Base):
     updated_at: Mapped[datetime]
 
 
+class LiveMessage(Base):
+    """A group message the bot keeps up to date (a counter, a live table of answers).
+
+    Edits spend the group's budget of 20 messages a minute: a live message is edited at most
+    once a minute, and only when what it shows changed.
+    """
+
+    __tablename__ = "live_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Which feature's renderer draws it, and about what.
+    kind: Mapped[str] = mapped_column(String(50))
+    subject_id: Mapped[int] = mapped_column(BigInteger)
+    collective_id: Mapped[int | None] = mapped_column(
+        ForeignKey("collectives.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    shown: Mapped[str | None] = mapped_column(String(64))  # digest of what it shows now
+    edited_at: Mapped[datetime | None]
+    # Changes announced, and the last of them drawn: a refresh is due while touched > drawn.
+    touched: Mapped[int] = mapped_column(default=0)
+    drawn: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
 class Person(Base):
     """A Telegram user the bot knows."""
 

@@ -12,6 +12,7 @@ from storage.repos.core import (
     DueRepo,
     InboxRepo,
     JournalRepo,
+    LiveRepo,
     MembershipRepo,
     PersonRepo,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "DueRepo",
     "InboxRepo",
     "JournalRepo",
+    "LiveRepo",
     "MembershipRepo",
     "PersonRepo",
     "Repo",

@@ -19,6 +19,7 @@ from storage.models import (
     DueWork,
     InboxUpdate,
     JournalEntry,
+    LiveMessage,
     Maillon,
     Membership,
     MembershipMaillon,
@@ -196,6 +197,17 @@ class DeliveryRepo(Repo):
         delivery.updated_at = now
         await self.session.flush()
         return delivery
+
+
+class LiveRepo(Repo):
+    async def get(self, key: str) -> LiveMessage | None:
+        return await self.session.scalar(select(LiveMessage).where(LiveMessage.key == key))
+
+    def add(self, live: LiveMessage) -> None:
+        self.session.add(live)
+
+    async def flush(self) -> None:
+        await self.session.flush()
 
 
 class PersonRepo(Repo):

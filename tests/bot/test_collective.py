@@ -99,6 +99,8 @@ async def test_forum_topic_can_be_chosen(harness: Harness) -> None:
     await harness.say(owner, group, "/filiere", thread_id=other)
     await harness.press(owner, group, "Publier dans ce sujet")
     assert (await collective_of(harness, group)).thread_id == other
+    await harness.say(owner, None, "/journal")
+    assert "Owner a changé le sujet où je publie" in harness.last(owner).plain
 
 
 async def test_supergroup_migration_keeps_the_collective(harness: Harness) -> None:

@@ -283,3 +283,19 @@ async def test_a_send_cut_short_by_a_crash_is_never_sent_again(harness: Harness)
     assert [o.status for o in outcomes] == ["already"]
     assert (await delivery(harness, "crashed")).status == "uncertain"
     assert not [m for m in harness.sandbox.bot_messages(paul) if "Rappel" in m.plain]
+
+
+async def test_documents_and_photos_are_sent_once_per_key_too(harness: Harness) -> None:
+    from bot.sandbox.media import png
+
+    harness.clock.set(NOON)
+    paul = await started_user(harness)
+    async with harness.app.deps.uow() as uow:
+        sender = Sender(harness.app.bot, uow, NOON)
+        first = await sender.send("doc", paul.id, "Les réponses", document=("r.csv", b"a;b\n"))
+        again = await sender.send("doc", paul.id, "Les réponses", document=("r.csv", b"x"))
+        chart = await sender.send("png", paul.id, "Le graphique", photo=png(40, 30))
+    assert (first.status, again.status, chart.status) == ("sent", "already", "sent")
+    sent = harness.sandbox.bot_messages(paul)
+    assert [m.document[0] for m in sent if m.document] == ["r.csv"]
+    assert "photo" in sent[-1].media and sent[-1].caption == "Le graphique"

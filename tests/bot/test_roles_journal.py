@@ -91,3 +91,29 @@ async def test_journal_is_for_animators_and_paged(harness: Harness) -> None:
     await harness.press(claire, None, "Plus anciens")
     older = harness.last(claire).plain
     assert "(page 2 sur 2)" in older and "Claire Morel a créé le collectif" in older
+
+
+async def test_an_event_the_journal_cannot_name_still_shows(harness: Harness) -> None:
+    from bot.services import journal as journal_svc
+
+    group, claire, _ = await wool_collective(harness)
+    async with harness.app.deps.uow() as uow:
+        collective = await uow.collectives.by_chat(group.id)
+        assert collective is not None
+        await journal_svc.record(uow, collective.id, "from_a_later_version", harness.clock.now())
+    await harness.say(claire, None, "/journal")
+    assert "from_a_later_version" in harness.last(claire).plain
+
+
+async def test_the_journal_tells_roles_and_departures_in_words(harness: Harness) -> None:
+    group, claire, users = await wool_collective(harness)
+    await scene(harness).onboard(users[0], actor(), via_group=group)
+    await scene(harness).onboard(users[1], actor(org="Filature"), via_group=group)
+    await harness.say(claire, None, "/role")
+    await harness.press(claire, None, "Acteur0 Test")
+    await harness.press(claire, None, "Observateur·rice")
+    await harness.leave(users[1], group)
+    await harness.say(claire, None, "/journal")
+    page = harness.last(claire).plain
+    assert "Claire Morel a fait de Acteur0 Test un observateur ou une observatrice" in page
+    assert "Acteur1 Test a quitté le collectif (départ du groupe)" in page

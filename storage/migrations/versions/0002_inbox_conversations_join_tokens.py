@@ -1,4 +1,4 @@
-"""the inbox, conversations, join tokens; creators active from registration
+"""the inbox, conversations, live messages, join tokens; creators active from registration
 
 Revision ID: 0002
 Revises: 0001
@@ -68,6 +68,36 @@ def upgrade() -> None:
     # Questions half-answered under the old scheme are asked again from the start.
     op.drop_table("pending_inputs")
 
+    op.create_table(
+        "live_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=50), nullable=False),
+        sa.Column("subject_id", sa.BigInteger(), nullable=False),
+        sa.Column("collective_id", sa.Integer(), nullable=True),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("thread_id", sa.BigInteger(), nullable=True),
+        sa.Column("message_id", sa.BigInteger(), nullable=True),
+        sa.Column("shown", sa.String(length=64), nullable=True),
+        sa.Column("edited_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("touched", sa.Integer(), nullable=False),
+        sa.Column("drawn", sa.Integer(), nullable=False),
+        sa.Column("closed", sa.Boolean(), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["collective_id"],
+            ["collectives.id"],
+            name=op.f("fk_live_messages_collective_id_collectives"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_live_messages")),
+        sa.UniqueConstraint("key", name=op.f("uq_live_messages_key")),
+    )
+    with op.batch_alter_table("live_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_live_messages_collective_id"), ["collective_id"], unique=False
+        )
+
     with op.batch_alter_table("collectives", schema=None) as batch_op:
         batch_op.add_column(sa.Column("join_token", sa.String(length=32), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_collectives_join_token"), ["join_token"])
@@ -92,6 +122,9 @@ def downgrade() -> None:
     with op.batch_alter_table("collectives", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_collectives_join_token"), type_="unique")
         batch_op.drop_column("join_token")
+    with op.batch_alter_table("live_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_live_messages_collective_id"))
+    op.drop_table("live_messages")
     op.create_table(
         "pending_inputs",
         sa.Column("person_id", sa.Integer(), nullable=False),

@@ -1,0 +1,53 @@
+"""Charts as PNG, drawn with Matplotlib (imported only when a chart is drawn: it is slow to
+import and most updates never draw)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+# The project's colours: ESS green, hors ESS grey, and an accent.
+ESS = "#2e7d5b"
+NON_ESS = "#8a8f98"
+ACCENT = "#b5653a"
+
+
+@contextmanager
+def figure(width: float = 7.0, height: float = 4.0) -> Iterator[tuple[Any, Any]]:
+    """A figure and its axes on Matplotlib's file-only backend; `png(fig)` gives the bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width, height), dpi=110)
+    try:
+        yield fig, ax
+    finally:
+        plt.close(fig)
+
+
+def png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], unit: str = "") -> bytes:
+    """Horizontal bars, the longest label first on top, the value written at each bar's end."""
+    with figure(7.0, max(2.0, 0.45 * len(labels) + 1.0)) as (fig, ax):
+        positions = list(range(len(labels)))[::-1]
+        ax.barh(positions, values, color=ACCENT)
+        ax.set_yticks(positions, [_short(label) for label in labels])
+        for y, value in zip(positions, values, strict=True):
+            ax.text(value, y, f" {value:g}{unit}", va="center")
+        ax.set_title(title, loc="left", fontweight="bold")
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_xlim(0, max([*values, 1]) * 1.15)
+        return png(fig)
+
+
+def _short(label: str, limit: int = 40) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
