@@ -1,4 +1,5 @@
-"""Editable catalogues from content/: familles d'acteurs and suggested maillons."""
+"""Editable catalogues from content/: familles d'acteurs, suggested maillons, the guide's six
+leviers d'action."""
 
 from __future__ import annotations
 
@@ -46,3 +47,22 @@ def suggested_maillons(name: str) -> list[str]:
         if key != "defaut" and any(word in lowered for word in entry["mots"]):
             return list(entry["maillons"])
     return list(sets["defaut"]["maillons"])
+
+
+@dataclass(frozen=True)
+class Levier:
+    code: str
+    labels: dict[str, str]
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang) or self.labels["fr"]
+
+
+@lru_cache(maxsize=1)
+def leviers() -> dict[str, Levier]:
+    """The guide's six leviers d'action, in the guide's order."""
+    data = tomllib.loads((CONTENT / "leviers.toml").read_text(encoding="utf-8"))
+    return {
+        entry["code"]: Levier(entry["code"], {"fr": entry["fr"], "en": entry["en"]})
+        for entry in data["levier"]
+    }

@@ -104,10 +104,12 @@ class Step:
     skip_caption: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Flow:
     name: str
-    steps: tuple[Step, ...]
+    # The steps, declared once; or, for a flow whose questions depend on its subject (a
+    # survey's questions, a vote's options), `make_steps` builds them from the context.
+    steps: tuple[Step, ...] = ()
     # The subject, freshly loaded (None: it is gone).
     load: Callable[[UnitOfWork, Conversation], Awaitable[Any]]
     # Re-checks the person's right to go on, at every answer: raise Refusal if lost.
@@ -117,9 +119,13 @@ class Flow:
     # How the conversation is named when it is offered again (« la fiche du collectif X »).
     title: Callable[[StepContext], str] = lambda ctx: ""
     progress: bool = False
+    make_steps: Callable[[StepContext], Sequence[Step]] | None = None
 
-    def step(self, name: str) -> Step:
-        for step in self.steps:
+    def steps_for(self, ctx: StepContext) -> Sequence[Step]:
+        return self.make_steps(ctx) if self.make_steps is not None else self.steps
+
+    def step(self, ctx: StepContext, name: str) -> Step:
+        for step in self.steps_for(ctx):
             if step.name == name:
                 return step
         raise Refusal("stale_button")
@@ -216,7 +222,7 @@ class Engine:
                 flow=flow_name,
                 collective_id=collective_id,
                 subject_id=subject_id,
-                step=at_step or flow.steps[0].name,
+                step=at_step or "",
                 seq=0,
                 status=ConversationStatus.ACTIVE,
                 data={**(data or {}), "_single": at_step is not None, "_history": []},
@@ -226,7 +232,10 @@ class Engine:
             await uow.conversations.flush()
         conversation.status = ConversationStatus.ACTIVE
         ctx = await self._context(uow, person, now, lang, conversation, flow)
-        step = flow.step(conversation.step)
+        if not conversation.step:
+            first = flow.steps_for(ctx)[0]
+            conversation.step = first.name
+        step = flow.step(ctx, conversation.step)
         if not _applies(step, ctx):
             following = self._next(ctx, flow, step)
             if following is None:
@@ -245,10 +254,18 @@ class Engine:
         await self._park_others(uow, person, keep=conversation)
         conversation.status = ConversationStatus.ACTIVE
         ctx = await self._context(uow, person, now, lang, conversation, flow)
-        return Outcome(question=await self._ask(ctx, flow, flow.step(conversation.step)))
+        return Outcome(question=await self._ask(ctx, flow, flow.step(ctx, conversation.step)))
 
     async def active(self, uow: UnitOfWork, person: Person) -> Conversation | None:
         return await uow.conversations.active(person.id)
+
+    async def kind_of(
+        self, uow: UnitOfWork, person: Person, now: datetime, lang: str, conversation: Conversation
+    ) -> Kind:
+        """The kind of answer the question in front of the person expects."""
+        flow = self._flow(conversation)
+        ctx = await self._context(uow, person, now, lang, conversation, flow)
+        return flow.step(ctx, conversation.step).kind
 
     # --- answers
 
@@ -261,7 +278,7 @@ class Engine:
             return None
         flow = self._flow(conversation)
         ctx = await self._context(uow, person, now, lang, conversation, flow)
-        step = flow.step(conversation.step)
+        step = flow.step(ctx, conversation.step)
         if step.kind != Kind.TEXT:
             raise Refusal("use_buttons")
         value = step.parse(ctx, text) if step.parse is not None else text
@@ -288,7 +305,7 @@ class Engine:
             raise Refusal("stale_button")
         flow = self._flow(conversation)
         ctx = await self._context(uow, person, now, lang, conversation, flow)
-        step = flow.step(conversation.step)
+        step = flow.step(ctx, conversation.step)
         asked = await self._question(ctx, flow, step)
         if action == Action.OPTION and step.kind in (Kind.CHOICE, Kind.YESNO):
             option = _option(asked, value)
@@ -312,7 +329,7 @@ class Engine:
             return await self._advance(ctx, flow, step, (asked, label("skipped", lang)))
         if action == Action.BACK and asked.can_back:
             history = list(ctx.data.get("_history", []))
-            previous = flow.step(history.pop())
+            previous = flow.step(ctx, history.pop())
             ctx.remember(_history=history)
             conversation.step = previous.name
             return Outcome(answered=(asked, ""), question=await self._ask(ctx, flow, previous))
@@ -354,8 +371,9 @@ class Engine:
     def _next(self, ctx: StepContext, flow: Flow, step: Step) -> Step | None:
         if ctx.data.get("_single"):
             return None
-        names = [s.name for s in flow.steps]
-        for following in flow.steps[names.index(step.name) + 1 :]:
+        steps = flow.steps_for(ctx)
+        names = [s.name for s in steps]
+        for following in steps[names.index(step.name) + 1 :]:
             if _applies(following, ctx):
                 return following
         return None
@@ -390,7 +408,7 @@ class Engine:
             params = await produced if inspect.isawaitable(produced) else produced
         progress = None
         if flow.progress and not ctx.data.get("_single"):
-            shown = [s for s in flow.steps if _applies(s, ctx)]
+            shown = [s for s in flow.steps_for(ctx) if _applies(s, ctx)]
             names = [s.name for s in shown]
             progress = (names.index(step.name) + 1 if step.name in names else 1, len(shown))
         return Question(

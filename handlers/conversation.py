@@ -141,8 +141,7 @@ async def on_other(ctx: Ctx) -> None:
     if current is None:
         ctx.say("no_question")
         return
-    flow = ctx.registry.engine.flows.get(current.flow)
-    kind = flow.step(current.step).kind if flow is not None else Kind.TEXT
+    kind = await ctx.registry.engine.kind_of(ctx.uow, ctx.me, ctx.now, ctx.person_lang, current)
     raise Refusal("answer_in_text" if kind == Kind.TEXT else "use_buttons")
 
 

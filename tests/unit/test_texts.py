@@ -34,3 +34,16 @@ def test_dates_are_written_the_french_way() -> None:
     assert format_when(meeting.replace(year=2027), "Europe/Paris", "fr", now=now).endswith(
         "2027 à 9 h 30"
     )
+
+
+def test_the_guide_has_six_leviers_in_its_order() -> None:
+    from bot.catalog import leviers
+
+    assert [lev.label("fr") for lev in leviers().values()] == [
+        "Diagnostic territorial",
+        "Organisation interne",
+        "Animation du collectif",
+        "Financement",
+        "Communication",
+        "Soutien au développement économique",
+    ]
