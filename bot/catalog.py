@@ -66,3 +66,31 @@ def leviers() -> dict[str, Levier]:
         entry["code"]: Levier(entry["code"], {"fr": entry["fr"], "en": entry["en"]})
         for entry in data["levier"]
     }
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category of needs and offers: the survey asks with it, the matching pairs by it."""
+
+    code: str
+    need: dict[str, str]
+    offer: dict[str, str]
+
+    def as_need(self, lang: str) -> str:
+        return self.need.get(lang) or self.need["fr"]
+
+    def as_offer(self, lang: str) -> str:
+        return self.offer.get(lang) or self.offer["fr"]
+
+
+@lru_cache(maxsize=1)
+def categories() -> dict[str, Category]:
+    data = tomllib.loads((CONTENT / "categories.toml").read_text(encoding="utf-8"))
+    return {
+        c["code"]: Category(
+            c["code"],
+            {"fr": c["need_fr"], "en": c["need_en"]},
+            {"fr": c["offer_fr"], "en": c["offer_en"]},
+        )
+        for c in data["category"]
+    }
