@@ -54,6 +54,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The updates the bot handles: `chat_member` must be asked for (Telegram leaves it out).
+ALLOWED_UPDATES = (
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+)
 # A placeholder token for the sandbox, which accepts any well-formed one.
 SANDBOX_TOKEN = "7000000001:sandbox-token-0000000000000000000"
 

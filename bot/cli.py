@@ -87,10 +87,9 @@ def _database_problem(settings: Settings) -> str | None:
 
 
 def _run() -> int:
-    from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
+    from bot.app import ALLOWED_UPDATES, build_application
     from bot.logs import setup_logging
 
     settings = _settings()
@@ -103,7 +102,7 @@ def _run() -> int:
         return 1
     application = build_application(settings)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+        application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
     except InvalidToken:
         print("tisserand: Telegram refused the token (TISSERAND_TOKEN).", file=sys.stderr)
         return EXIT_USAGE

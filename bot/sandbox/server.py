@@ -37,6 +37,7 @@ from bot.sandbox.core import (
     SandboxUser,
 )
 from bot.sandbox.events import Event
+from bot.sandbox.webhooks import WebhookPusher
 
 __all__ = [
     "SandboxServer",
@@ -449,6 +450,8 @@ class SandboxServer:
         self.timeout_hold = timeout_hold
         self._stopping = asyncio.Event()
         self._http: tornado.httpserver.HTTPServer | None = None
+        # Pushes updates to the bot's webhook once one is set (setWebhook).
+        self.webhooks = WebhookPusher(sandbox)
 
     @property
     def url(self) -> str:
@@ -488,11 +491,13 @@ class SandboxServer:
         sockets = tornado.netutil.bind_sockets(port, address=self.host)
         self._http.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
+        self.webhooks.start()
         _LOGGER.info("Telegram sandbox listening on %s", self.url)
 
     async def stop(self) -> None:
         """Stop listening and drop open connections (pending long polls end)."""
         self._stopping.set()
+        await self.webhooks.stop()
         if self._http is not None:
             self._http.stop()
             await self._http.close_all_connections()

@@ -152,6 +152,21 @@ class UpdateQueue:
             queued.delivered = True
         return [copy.deepcopy(queued.update) for queued in batch]
 
+    # --- webhook pushes
+
+    def next_push(self, in_flight: set[int]) -> dict[str, Any] | None:
+        """The oldest deliverable update not being pushed already (webhook delivery)."""
+        self._queue = [q for q in self._queue if self._allowed(_update_type(q.update))]
+        for queued in self._queue:
+            if _update_id(queued.update) not in in_flight:
+                queued.delivered = True
+                return copy.deepcopy(queued.update)
+        return None
+
+    def acknowledge(self, update_id: int) -> None:
+        """The bot's webhook answered 2xx: Telegram forgets the update."""
+        self._queue = [q for q in self._queue if _update_id(q.update) != update_id]
+
     def _allowed(self, kind: str) -> bool:
         if not self.allowed_updates:
             return kind not in _OPT_IN_UPDATES

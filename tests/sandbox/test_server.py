@@ -259,3 +259,59 @@ async def test_client_reads_over_get(sb: Sandbox, server: SandboxServer) -> None
     sb.send_text(alice, group, "/aide")
     with SandboxClient(server.url) as client:
         await asyncio.to_thread(_look_through_client, client, group.id)
+
+
+@pytest.mark.asyncio
+async def test_webhooks_are_pushed_with_the_secret_and_retried(
+    sb: Sandbox, server: SandboxServer
+) -> None:
+    import tornado.httpserver
+    import tornado.netutil
+    import tornado.web
+
+    received: list[tuple[int, str | None]] = []
+
+    class Hook(tornado.web.RequestHandler):
+        def check_xsrf_cookie(self) -> None:
+            """No cookie from Telegram."""
+
+        def post(self) -> None:
+            import json
+
+            update = json.loads(self.request.body)
+            received.append(
+                (update["update_id"], self.request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+            )
+            # The bot is down for the first try.
+            self.set_status(500 if len(received) == 1 else 200)
+
+    http = tornado.httpserver.HTTPServer(tornado.web.Application([("/hook", Hook)]))
+    sockets = tornado.netutil.bind_sockets(0, address="127.0.0.1")
+    http.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+    try:
+        server.webhooks.retry = 0.05
+        async with _bot(server) as bot:
+            assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="abc")
+            info = await bot.get_webhook_info()
+            assert info.url.endswith("/hook")
+        paul = sb.add_user("Paul")
+        sb.send_text(paul, None, "/aide")
+        for _ in range(200):
+            if len(received) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert received[0] == received[1] and received[0][1] == "abc"
+        assert len(sb.world.updates) == 0  # taken: Telegram forgets it
+    finally:
+        http.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_webhook_must_be_https_except_on_loopback(server: SandboxServer) -> None:
+    from telegram.error import BadRequest
+
+    async with _bot(server) as bot:
+        with pytest.raises(BadRequest):
+            await bot.set_webhook("http://example.org/hook")
+        assert await bot.set_webhook("https://example.org/hook")
