@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # A 409 Conflict (another process polls with the same token) in the first seconds of
     # polling stops this process; after that, this process was there first: it waits, retries.
     conflict_grace: float = Field(default=60.0, ge=0)
+    # Months after which the data of people who left every collective is erased.
+    retention_months: int = Field(default=12, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -34,6 +34,7 @@ def features() -> list[object]:
         journal,
         members,
         paging,
+        privacy,
         roles,
     )
 
@@ -46,6 +47,7 @@ def features() -> list[object]:
         members.FEATURE,
         roles.FEATURE,
         journal.FEATURE,
+        privacy.FEATURE,
     ]
 
 

@@ -37,8 +37,10 @@ async def help_command(ctx: Ctx) -> None:
                 roles |= {"member", found}
     elif not ctx.is_private:
         roles = {"unregistered"}
+    buttons = [[(ctx.caption("privacy_notice"), ("vosdonnees",))]] if ctx.is_private else []
     ctx.say(
         "help",
+        buttons,
         private=ctx.is_private,
         collectives=collectives,
         lines=help_lines(ctx, roles),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.conversation import Engine, Finished, Flow
 from bot.services.errors import Refusal
+from bot.services.privacy import PersonalData
 
 if TYPE_CHECKING:
     from handlers.common import Ctx
@@ -164,6 +165,8 @@ class Feature:
     events: tuple[On, ...] = ()
     due: tuple[tuple[str, Callable[..., Awaitable[Any]]], ...] = ()
     live: tuple[LiveView, ...] = ()
+    # What the feature keeps about a person, for /mes_donnees and /oublier.
+    privacy: tuple[PersonalData, ...] = ()
 
 
 @dataclass
@@ -178,6 +181,7 @@ class Registry:
     lists: dict[str, PagedList] = field(default_factory=dict)
     events: dict[str, list[EventFn]] = field(default_factory=dict)
     live: dict[str, LiveRender] = field(default_factory=dict)
+    personal_data: list[PersonalData] = field(default_factory=list)
     engine: Engine = field(default_factory=Engine)
 
     @classmethod
@@ -201,6 +205,7 @@ class Registry:
             self.finish[ui.flow.name] = ui.finished
         for paged in feature.lists:
             _unique(self.lists, paged.name, paged, "list")
+        self.personal_data.extend(feature.privacy)
         for view in feature.live:
             _unique(self.live, view.kind, view.render, "live view")
         for on in feature.events:

@@ -121,6 +121,10 @@ class LiveMessage(Base):
     created_at: Mapped[datetime]
 
 
+# How a person who asked to be forgotten is named wherever they appeared.
+ERASED_NAME = "membre supprimé"
+
+
 class Person(Base):
     """A Telegram user the bot knows."""
 
@@ -139,9 +143,14 @@ class Person(Base):
         ForeignKey("collectives.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime]
+    # Set when the person asked to be forgotten (/oublier): what identified them is gone, the
+    # row stays so that the journal and anonymous counts keep their shape.
+    erased_at: Mapped[datetime | None]
 
     @property
     def display_name(self) -> str:
+        if self.erased_at is not None:
+            return ERASED_NAME
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
 

@@ -223,6 +223,18 @@ class PersonRepo(Repo):
         rows = await self.session.scalars(select(Person).where(Person.id.in_(set(ids))))
         return {p.id: p for p in rows}
 
+    async def departed_before(self, cutoff: datetime) -> list[Person]:
+        """People not forgotten yet who left every collective they were in before `cutoff`."""
+        still_in = select(Membership.id).where(
+            Membership.person_id == Person.id,
+            or_(Membership.status != MembershipStatus.LEFT, Membership.left_at >= cutoff),
+        )
+        was_in = select(Membership.id).where(Membership.person_id == Person.id)
+        rows = await self.session.scalars(
+            select(Person).where(Person.erased_at.is_(None), was_in.exists(), ~still_in.exists())
+        )
+        return list(rows)
+
     def add(self, person: Person) -> None:
         self.session.add(person)
 

@@ -98,6 +98,10 @@ def upgrade() -> None:
             batch_op.f("ix_live_messages_collective_id"), ["collective_id"], unique=False
         )
 
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("erased_at", storage.types.UTCDateTime(timezone=True), nullable=True)
+        )
     with op.batch_alter_table("collectives", schema=None) as batch_op:
         batch_op.add_column(sa.Column("join_token", sa.String(length=32), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_collectives_join_token"), ["join_token"])
@@ -119,6 +123,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_column("erased_at")
     with op.batch_alter_table("collectives", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_collectives_join_token"), type_="unique")
         batch_op.drop_column("join_token")
