@@ -26,18 +26,9 @@ async def test_my_data_comes_in_private_with_a_json_file(harness: Harness) -> No
     assert "GAEC des Estives" in summary.plain and "Filière laine du Cantal" in summary.plain
     document = sent[-1]
     assert document.document is not None and document.document[0] == "mes-donnees.json"
-    content = (
-        harness.sandbox.files[document.media["document"]["file_id"]][1]
-        if isinstance(document.media.get("document"), dict)
-        else None
+    content = next(
+        data for name, data, _ in harness.sandbox.files.values() if name == "mes-donnees.json"
     )
-    if content is None:
-        file_id = next(
-            fid for fid, (name, _, _) in harness.sandbox.files.items() if name == "mes-donnees.json"
-        )
-        content = next(
-            data for name, data, _ in harness.sandbox.files.values() if name == "mes-donnees.json"
-        )
     data = json.loads(content)
     core = data["profil_et_collectifs"]
     assert core["profil"]["prénom"] == "Acteur0"
