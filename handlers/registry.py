@@ -164,6 +164,9 @@ class Feature:
     events: tuple[On, ...] = ()
     due: tuple[tuple[str, Callable[..., Awaitable[Any]]], ...] = ()
     live: tuple[LiveView, ...] = ()
+    # What the feature does, as the bot introduces itself in a group (« l'annuaire de ses
+    # acteurs »): a label name, listed in the features' order.
+    pitch: str | None = None
 
 
 @dataclass

@@ -25,7 +25,14 @@ class Actor:
 
 
 WOOL_ACTORS = (
-    Actor("Jeanne", "Roux", "GAEC des Estives", "Entreprise", ("Élevage", "Tonte"), "Allanche"),
+    Actor(
+        "Jeanne",
+        "Roux",
+        "GAEC des Estives",
+        "Entreprise ou exploitation",
+        ("Élevage", "Tonte"),
+        "Allanche",
+    ),
     Actor("Paul", "Vidal", "Tondeurs du Cézallier", "Association", ("Tonte",), "Marcenat"),
     Actor(
         "Inès",
@@ -39,7 +46,7 @@ WOOL_ACTORS = (
         "Karim",
         "Haddad",
         "Atelier Fil & Trame",
-        "Entreprise ESUS",
+        "Entreprise de l'ESS",
         ("Tissage et tricot", "Confection"),
         "Murat",
         consent=False,
@@ -47,8 +54,10 @@ WOOL_ACTORS = (
     Actor(
         "Lucie", "Martin", "Lycée agricole Louis-Mallet", "Recherche", ("Élevage",), "Saint-Flour"
     ),
-    Actor("Hugo", "Lefèvre", "Boutique Laine & Co", "Entreprise", ("Vente",), "Aurillac"),
-    Actor("Amina", "Diallo", "France Active Auvergne", "Financeur", (), "Clermont-Ferrand"),
+    Actor("Hugo", "Lefèvre", "Boutique Laine & Co", "Entreprise ou exploitation", ("Vente",), "Aurillac"),
+    Actor(
+        "Amina", "Diallo", "France Active Auvergne", "Financeur solidaire", (), "Clermont-Ferrand"
+    ),
     Actor("Sophie", "Garnier", "CRESS Auvergne-Rhône-Alpes", "Réseau", (), "Lyon"),
 )
 
@@ -83,10 +92,11 @@ class Scene:
         await h.press(animator, None, answers["vision"])
         if "maillons" in answers:
             await h.say(animator, None, answers["maillons"])
+        elif answers["vision"] == "Écosystème d'acteurs":
+            await h.press(animator, None, "Pas de thème")
         else:
             await h.press(animator, None, "Garder ces maillons")
-        await h.press(animator, None, "Europe/Paris")
-        await h.press(animator, None, "Français")
+        await h.press(animator, None, answers.get("language", "Français"))
 
     async def onboard(
         self, user: SandboxUser, actor: Actor, *, via_group: SandboxChat | None

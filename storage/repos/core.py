@@ -317,6 +317,15 @@ class MembershipRepo(Repo):
         )
         return list(rows.unique())
 
+    async def has_left(self, person_id: int) -> bool:
+        """Did the person leave a collective (whatever else they belong to)?"""
+        found = await self.session.scalar(
+            select(Membership.id)
+            .where(Membership.person_id == person_id, Membership.status == MembershipStatus.LEFT)
+            .limit(1)
+        )
+        return found is not None
+
     async def count_role(self, collective_id: int, role: Role) -> int:
         return int(
             await self.session.scalar(

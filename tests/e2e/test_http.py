@@ -24,7 +24,7 @@ def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
         (P, G, "say", "/rejoindre", G, "pour rejoindre"),
         (P, G, "press", "Rejoindre en privé", P, "Quelle organisation représentez-vous"),
         (P, None, "say", "GAEC des Estives", P, "À quelle famille"),
-        (P, None, "press", "Entreprise", P, "Touchez-en un ou plusieurs"),
+        (P, None, "press", "Entreprise ou exploitation", P, "Touchez-en un ou plusieurs"),
         (P, None, "press", "Élevage", P, lambda m: ["✅ Élevage"] in m["buttons"]),
         (P, None, "press", "Valider", P, "Dans quelle commune"),
         (P, None, "say", "Allanche", P, "Voulez-vous apparaître dans l'annuaire"),
