@@ -54,7 +54,14 @@ WOOL_ACTORS = (
     Actor(
         "Lucie", "Martin", "Lycée agricole Louis-Mallet", "Recherche", ("Élevage",), "Saint-Flour"
     ),
-    Actor("Hugo", "Lefèvre", "Boutique Laine & Co", "Entreprise ou exploitation", ("Vente",), "Aurillac"),
+    Actor(
+        "Hugo",
+        "Lefèvre",
+        "Boutique Laine & Co",
+        "Entreprise ou exploitation",
+        ("Vente",),
+        "Aurillac",
+    ),
     Actor(
         "Amina", "Diallo", "France Active Auvergne", "Financeur solidaire", (), "Clermont-Ferrand"
     ),

@@ -20,7 +20,9 @@ async def test_admin_registers_the_group_and_finishes_setup_in_private(harness: 
         "active",
     )
     group_texts = harness.bot_texts(group)
-    assert any(nb("Le collectif « Laine Cantal » est en cours de création") in t for t in group_texts)
+    assert any(
+        nb("Le collectif « Laine Cantal » est en cours de création") in t for t in group_texts
+    )
     assert any("le collectif est ouvert" in t and "/rejoindre" in t for t in group_texts)
     assert "collective_created" in await journal_kinds(harness, group)
     assert "member_joined" in await journal_kinds(harness, group)

@@ -95,7 +95,9 @@ async def test_non_member_commands_are_refused(harness: Harness) -> None:
 async def test_directory_groups_by_maillon_then_famille(harness: Harness) -> None:
     group, claire, users = await wool_collective(harness, members=3)
     s = scene(harness)
-    await s.onboard(users[0], actor("GAEC", "Entreprise ou exploitation", ("Élevage",)), via_group=group)
+    await s.onboard(
+        users[0], actor("GAEC", "Entreprise ou exploitation", ("Élevage",)), via_group=group
+    )
     await s.onboard(
         users[1], actor("Asso Tonte", "Association", ("Élevage", "Tonte")), via_group=group
     )

@@ -26,10 +26,10 @@ def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
         (P, None, "say", "GAEC des Estives", P, "À quelle famille"),
         (P, None, "press", "Entreprise ou exploitation", P, "Touchez-en un ou plusieurs"),
         (P, None, "press", "Élevage", P, lambda m: ["✅ Élevage"] in m["buttons"]),
-        (P, None, "press", "Valider", P, "Dans quelle commune"),
+        (P, None, "press", "Valider", P, "Quelle est votre commune"),
         (P, None, "say", "Allanche", P, "Voulez-vous apparaître dans l'annuaire"),
         (P, None, "press", "Oui, m'afficher", P, "Bienvenue, vous faites partie"),
-        (P, G, "say", "/annuaire", G, "s'affiche en privé"),
+        (P, G, "say", "/annuaire", G, "se consulte en privé"),
         (
             P,
             None,

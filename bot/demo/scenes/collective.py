@@ -82,7 +82,7 @@ async def play(story: Story) -> None:
     await scene.step("Claire nomme Marc co-animateur avec /role")
     await h.say(claire, None, "/role")
     await h.press(claire, None, "Marc Teyssier")
-    await h.press(claire, None, "Animateur·rice")
+    await h.press(claire, None, "Équipe d'animation")
 
     await scene.step("Hugo quitte le groupe Telegram : il quitte aussi le collectif", minutes=60)
     await h.leave(users[5], wool)
