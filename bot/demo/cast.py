@@ -3,6 +3,8 @@ actor. Tests play the same moves (one way to play a flow)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -75,9 +77,22 @@ class Scene:
         self.t = transcript
         self.sb = harness.sandbox
 
-    async def step(self, note: str, minutes: int = 2) -> None:
+    async def step(self, note: str, minutes: int = 2, *, caption: str = "") -> None:
+        """A new section of the story, `minutes` later: its title, and a one-line caption
+        saying what the reader sees and which command does it."""
         self.h.clock.advance(timedelta(minutes=minutes))
-        self.t.note(note)
+        self.t.note(note, caption)
+
+    def aside(self, text: str) -> None:
+        """The narrator: what happens off-screen, or why the story pauses."""
+        self.t.aside(text)
+
+    def quietly(self) -> AbstractContextManager[None]:
+        """Play a part without showing it (then sum it up with `aside` or `table`)."""
+        return self.t.quiet()
+
+    def table(self, text: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.t.table(text, header, rows)
 
     async def register(
         self,
