@@ -45,9 +45,9 @@ def features() -> list[object]:
         paging.FEATURE,
         collective.FEATURE,
         members.FEATURE,
+        greetings.FEATURE,
         roles.FEATURE,
         journal.FEATURE,
-        greetings.FEATURE,
     ]
 
 

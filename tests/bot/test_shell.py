@@ -139,6 +139,17 @@ async def test_a_restarted_shell_carries_on(tmp_path: Path) -> None:
     assert typeset("(vous êtes Claire, en privé avec Tisserand ; base :") in fresh.text
 
 
+async def test_an_old_database_without_its_sandbox_is_set_aside(tmp_path: Path) -> None:
+    await play(tmp_path, ":groupe Laine", "/aide")
+    Files(tmp_path / "shell.db").sandbox.unlink()
+    again = await play(tmp_path, "/aide")
+    assert typeset(f"(la base {tmp_path / 'shell.db'} n'avait pas d'état de bac à sable") in (
+        again.text
+    )
+    assert (tmp_path / "shell.db.ancienne").exists()
+    assert "Ce que je peux faire pour vous" in again.text
+
+
 def test_delays() -> None:
     assert parse_delay("2h").total_seconds() == 7200  # type: ignore[union-attr]
     assert parse_delay("30m").total_seconds() == 1800  # type: ignore[union-attr]
