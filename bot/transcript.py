@@ -471,4 +471,5 @@ class Transcript:
 
 
 def _md(text: str) -> str:
-    return html.escape(text, quote=False)
+    # Escaped as HTML (a Markdown viewer renders raw HTML), and no stray table column.
+    return html.escape(text, quote=False).replace("|", "\\|")
