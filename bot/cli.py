@@ -127,8 +127,8 @@ def _parser() -> argparse.ArgumentParser:
         "--db",
         default="tisserand-shell.db",
         metavar="FICHIER",
-        help="base SQLite du shell (défaut : tisserand-shell.db) ; l'état du bac à sable est "
-        "gardé à côté, dans FICHIER.sandbox.json",
+        help="base SQLite du shell (défaut : tisserand-shell.db) ; le reste est gardé à côté "
+        "(pour tisserand-shell.db : tisserand-shell.sandbox.json et tisserand-shell.shell.json)",
     )
     shell.add_argument(
         "--nouveau",
