@@ -389,6 +389,9 @@ async def run_shell(
     out: Callable[[str], None] = print,
 ) -> int:
     files = Files(db)
+    if not db.resolve().parent.is_dir():
+        out(typeset(f"(le dossier de la base n'existe pas : {db.resolve().parent})"))
+        return 2
     if fresh:
         files.remove_all()
     if db.exists() and not files.sandbox.exists():

@@ -150,6 +150,18 @@ async def test_an_old_database_without_its_sandbox_is_set_aside(tmp_path: Path) 
     assert "Ce que je peux faire pour vous" in again.text
 
 
+async def test_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    terminal = Terminal(":qui")
+    settings = Settings(_env_file=None, token=None)  # type: ignore[call-arg]
+    code = await run_shell(
+        settings, tmp_path / "nulle-part" / "shell.db", read=terminal.read, out=terminal.out
+    )
+    assert code == 2
+    assert terminal.printed == [
+        typeset(f"(le dossier de la base n'existe pas : {tmp_path}/nulle-part)")
+    ]
+
+
 def test_delays() -> None:
     assert parse_delay("2h").total_seconds() == 7200  # type: ignore[union-attr]
     assert parse_delay("30m").total_seconds() == 1800  # type: ignore[union-attr]
