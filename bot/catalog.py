@@ -1,5 +1,5 @@
 """Editable catalogues from content/: familles d'acteurs, suggested maillons, the guide's six
-leviers d'action."""
+leviers d'action, the time zones offered as buttons."""
 
 from __future__ import annotations
 
@@ -94,3 +94,32 @@ def categories() -> dict[str, Category]:
         )
         for c in data["category"]
     }
+
+
+@dataclass(frozen=True)
+class Fuseau:
+    """A time zone offered as a button: metropolitan France and the overseas territories."""
+
+    code: str  # short, travels in callback data
+    zone: str  # the IANA name stored on the collective
+    labels: dict[str, str]
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang) or self.labels["fr"]
+
+
+@lru_cache(maxsize=1)
+def fuseaux() -> dict[str, Fuseau]:
+    data = tomllib.loads((CONTENT / "fuseaux.toml").read_text(encoding="utf-8"))
+    return {
+        f["code"]: Fuseau(f["code"], f["zone"], {"fr": f["fr"], "en": f["en"]})
+        for f in data["fuseau"]
+    }
+
+
+def zone_label(zone: str, lang: str) -> str:
+    """« La Réunion » for Indian/Reunion; a zone outside the list keeps its IANA name."""
+    for fuseau in fuseaux().values():
+        if fuseau.zone == zone:
+            return fuseau.label(lang)
+    return zone

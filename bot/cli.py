@@ -1,41 +1,173 @@
-"""The `tisserand` command: run, demo, shell, sandbox, db upgrade."""
+"""The `tisserand` command: run, demo, shell, sandbox, db upgrade; its help and its errors in
+French."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bot.config import Settings, SettingsError, load_settings
 
 EXIT_USAGE = 2
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's layout, in French."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None):
+        # argparse passes "" when it builds a subcommand's name: keep that one empty.
+        return super().add_usage(
+            usage, actions, groups, "utilisation : " if prefix is None else prefix
+        )
+
+
+# argparse's own error messages, in French (the rest of the line is ours).
+_ERRORS = (
+    (r"the following arguments are required: (.+)", r"il manque : \1"),
+    (r"unrecognized arguments: (.+)", r"argument inconnu : \1"),
+    (
+        r"argument (\S+): invalid choice: '?([^']*)'? \(choose from (.+)\)",
+        r"« \2 » n'est pas une commande de tisserand (commandes : \3)",
+    ),
+    (r"argument (\S+): invalid int value: '([^']*)'", r"\1 attend un nombre entier, pas « \2 »"),
+    (r"argument (\S+): expected one argument", r"\1 attend une valeur"),
+    (r"argument (\S+): (.+)", r"\1 : \2"),
+)
+
+
+def _french(message: str) -> str:
+    for pattern, replacement in _ERRORS:
+        if re.fullmatch(pattern, message):
+            return re.sub(pattern, replacement, message)
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="afficher cette aide, puis s'arrêter")
+
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block.
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: {_french(message)} (voir {self.prog} --help)\n")
+
+
+RUN_HELP = """Lance le bot : il interroge l'API Bot de Telegram (long polling) et répond dans
+les groupes et en privé.
+
+Le jeton du bot vient de TISSERAND_TOKEN : une variable d'environnement, ou une ligne
+TISSERAND_TOKEN=123456:ABC… dans le fichier .env du dossier où vous lancez la commande.
+@BotFather le donne quand vous créez le bot (/newbot). La base vient de
+TISSERAND_DATABASE_URL (par défaut, le fichier SQLite tisserand.db de ce dossier, mis à
+jour tout seul ; pour PostgreSQL, lancez d'abord « tisserand db upgrade »)."""
+
+DEMO_HELP = """Joue une filière du début à la fin dans le bac à sable intégré : ni jeton, ni
+réseau. Affiche la conversation et l'écrit en Markdown et en HTML (transcript.md,
+transcript.html), avec sa propre base : elle ne touche jamais la vôtre."""
+
+SHELL_HELP = """Discuter avec le vrai bot dans le terminal, en jouant plusieurs personnes, dans des
+groupes et en privé (bac à sable : ni jeton, ni réseau). Tapez :aide une fois lancé.
+
+Tout est gardé d'une fois sur l'autre : la base SQLite (--db) et, à côté, l'état du bac à
+sable (personnes, groupes, messages, heure)."""
+
+SANDBOX_HELP = """Sert le bac à sable en HTTP sur la boucle locale : l'API Bot de Telegram (pour un
+vrai « tisserand run », avec TISSERAND_API_BASE_URL=http://HOTE:PORT/bot) et une petite API
+JSON pour agir comme des personnes (/sandbox/users, /sandbox/send, /sandbox/press,
+/sandbox/messages…). Ctrl-C l'arrête."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tisserand", description="Tisserand, le bot des filières de territoire.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("run", help="the bot, long polling against the Bot API")
-    demo = sub.add_parser("demo", help="a scene played in the built-in sandbox (no token)")
-    demo.add_argument("--out", default="tisserand-demo", help="folder for the outputs")
-    demo.add_argument("--quiet", action="store_true", help="do not print the conversation")
-    shell = sub.add_parser("shell", help="chat with the bot in the terminal, as several people")
-    shell.add_argument("--db", default="tisserand-shell.db", help="SQLite file for the shell")
-    sandbox = sub.add_parser("sandbox", help="the sandbox Bot API over HTTP on loopback")
-    sandbox.add_argument("--port", type=int, default=8081)
-    sandbox.add_argument("--host", default="127.0.0.1")
-    db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
-    db_sub.add_parser("upgrade", help="apply the database migrations")
+    parser = _Parser(
+        prog="tisserand",
+        description="Tisserand, le bot Telegram des filières de territoire.",
+        epilog="Réglages : variables d'environnement TISSERAND_…, ou fichier .env du dossier\n"
+        "de travail (voir README.md). « tisserand COMMANDE --help » détaille une commande.",
+    )
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=_Parser,
+        title="commandes",
+        metavar="COMMANDE",
+        help="l'une de celles-ci :",
+    )
+    sub.add_parser(
+        "run",
+        help="lancer le bot (le jeton vient de TISSERAND_TOKEN)",
+        description=RUN_HELP,
+    )
+    demo = sub.add_parser(
+        "demo", help="la démonstration, dans le bac à sable (sans jeton)", description=DEMO_HELP
+    )
+    demo.add_argument(
+        "--out",
+        default="tisserand-demo",
+        metavar="DOSSIER",
+        help="dossier où écrire la transcription et la base de la démonstration "
+        "(défaut : tisserand-demo)",
+    )
+    demo.add_argument(
+        "--quiet", action="store_true", help="ne pas afficher la conversation dans le terminal"
+    )
+    shell = sub.add_parser(
+        "shell", help="discuter avec le bot dans le terminal, à plusieurs", description=SHELL_HELP
+    )
+    shell.add_argument(
+        "--db",
+        default="tisserand-shell.db",
+        metavar="FICHIER",
+        help="base SQLite du shell (défaut : tisserand-shell.db) ; le reste est gardé à côté "
+        "(pour tisserand-shell.db : tisserand-shell.sandbox.json et tisserand-shell.shell.json)",
+    )
+    shell.add_argument(
+        "--nouveau",
+        action="store_true",
+        help="repartir de zéro : efface la base du shell et l'état du bac à sable",
+    )
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="le bac à sable servi en HTTP, pour des scripts ou un vrai « tisserand run »",
+        description=SANDBOX_HELP,
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=8081, metavar="N", help="port d'écoute (défaut : 8081)"
+    )
+    sandbox.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="ADRESSE",
+        help="adresse d'écoute (défaut : 127.0.0.1, la boucle locale)",
+    )
+    db = sub.add_parser(
+        "db",
+        help="entretien de la base de données",
+        description="Entretien de la base désignée par TISSERAND_DATABASE_URL.",
+    )
+    db_sub = db.add_subparsers(
+        dest="db_command",
+        required=True,
+        parser_class=_Parser,
+        title="commandes",
+        metavar="COMMANDE",
+        help="l'une de celles-ci :",
+    )
+    db_sub.add_parser(
+        "upgrade",
+        help="appliquer les migrations",
+        description="Applique les migrations à la base de TISSERAND_DATABASE_URL (SQLite\n"
+        "tisserand.db par défaut). Sans effet si elle est déjà à jour.",
+    )
     return parser
 
 
@@ -44,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run()
+        if args.command in ("demo", "shell"):
+            # What the bot logs (a reply refused by Telegram…) would cut into the conversation.
+            logging.basicConfig(level=logging.ERROR)
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -51,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "shell":
             from bot.shell import run_shell
 
-            return asyncio.run(run_shell(_settings(), Path(args.db)))
+            return asyncio.run(run_shell(_settings(), Path(args.db), fresh=args.nouveau))
         if args.command == "sandbox":
             return asyncio.run(_sandbox(args.host, args.port))
         if args.command == "db":
@@ -74,9 +209,12 @@ def _db_upgrade(settings: Settings) -> int:
     try:
         upgrade_sync(settings.database_url)
     except Exception as exc:  # an unreachable server, a wrong password: one line
-        print(f"tisserand: database upgrade failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"tisserand: la mise à jour de la base a échoué : {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return 1
-    print("Database up to date.")
+    print("La base de données est à jour.")
     return 0
 
 
@@ -104,10 +242,10 @@ def _run() -> int:
     try:
         application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
     except InvalidToken:
-        print("tisserand: Telegram refused the token (TISSERAND_TOKEN).", file=sys.stderr)
+        print("tisserand: Telegram refuse le jeton (TISSERAND_TOKEN).", file=sys.stderr)
         return EXIT_USAGE
     except NetworkError as exc:
-        print(f"tisserand: cannot reach the Bot API: {type(exc).__name__}", file=sys.stderr)
+        print(f"tisserand: impossible de joindre l'API Bot : {type(exc).__name__}", file=sys.stderr)
         return 1
     if application.deps.stop_reason:
         print(f"tisserand: {application.deps.stop_reason}", file=sys.stderr)
@@ -122,8 +260,8 @@ async def _sandbox(host: str, port: int) -> int:
     logging.basicConfig(level=logging.WARNING)
     server = await serve(Sandbox(), host=host, port=port)
     print(
-        f"Sandbox Bot API on http://{host}:{server.port}/bot "
-        f"(client API: http://{host}:{server.port}/sandbox/). Ctrl-C to stop.",
+        f"Bac à sable : API Bot sur http://{host}:{server.port}/bot, API des personnes sur "
+        f"http://{host}:{server.port}/sandbox/. Ctrl-C pour l'arrêter.",
         flush=True,
     )
     try:

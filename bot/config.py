@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -49,11 +49,11 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError:
-            raise ValueError("not a database URL") from None
+            raise ValueError("ce n'est pas une URL de base de données") from None
         if url.drivername not in ASYNC_DRIVERS:
             raise ValueError(
-                f"driver {url.drivername!r} is not supported; use one of "
-                + ", ".join(sorted(ASYNC_DRIVERS))
+                f"le pilote {url.drivername!r} n'est pas pris en charge ; utilisez "
+                + " ou ".join(sorted(ASYNC_DRIVERS))
             )
         return value
 
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}") from None
+            raise ValueError(f"fuseau horaire inconnu : {value!r}") from None
         return value
 
     @field_validator("token")
@@ -74,14 +74,15 @@ class Settings(BaseSettings):
             head, _, tail = raw.partition(":")
             if not head.isdigit() or len(tail) < 20:
                 # Never echo the token itself.
-                raise ValueError("does not look like a token from @BotFather (123456:ABC…)")
+                raise ValueError("ne ressemble pas à un jeton donné par @BotFather (123456:ABC…)")
             return SecretStr(raw)
         return value
 
     def require_token(self) -> str:
         if self.token is None:
             raise SettingsError(
-                "TISSERAND_TOKEN is missing: create a bot with @BotFather and set its token."
+                "TISSERAND_TOKEN manque : créez un bot avec @BotFather, puis mettez son jeton "
+                "dans la variable d'environnement TISSERAND_TOKEN ou dans le fichier .env."
             )
         return self.token.get_secret_value()
 
@@ -92,6 +93,21 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "TISSERAND_" + str(first["loc"][0]).upper() if first["loc"] else "setting"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{name}: {message}") from None
+        name = "TISSERAND_" + str(first["loc"][0]).upper() if first["loc"] else "réglage"
+        message = _french(first)
+        raise SettingsError(f"{name} : {message}") from None
+
+
+def _french(error: Any) -> str:
+    """Pydantic's message for a wrong setting, in French for the usual cases."""
+    kind, context = str(error.get("type", "")), error.get("ctx") or {}
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind in ("greater_than", "greater_than_equal"):
+        bound = context.get("gt", context.get("ge"))
+        return f"doit être un nombre plus grand que {bound}"
+    if kind in ("float_parsing", "int_parsing", "float_type", "int_type"):
+        return "doit être un nombre"
+    if kind == "literal_error":
+        return f"valeurs possibles : {context.get('expected', '')}"
+    return str(error.get("msg", "valeur incorrecte"))

@@ -43,9 +43,15 @@ def format_when(moment: datetime, tz: str, lang: str, *, now: datetime | None = 
     return format_datetime(local, pattern, locale="fr")
 
 
-def format_day(moment: datetime, tz: str, lang: str) -> str:
+def format_day(moment: datetime, tz: str, lang: str, now: datetime | None = None) -> str:
+    """A journal line's moment: « 30 nov. à 12 h 04 », the year only when it is not the
+    current one (always, when `now` is not given)."""
     local = moment.astimezone(ZoneInfo(tz))
-    return format_datetime(local, "d MMM y, HH:mm", locale=lang)
+    same_year = now is not None and now.astimezone(ZoneInfo(tz)).year == local.year
+    year = "" if same_year else " y"
+    if lang == "en":
+        return format_datetime(local, f"d MMM{year} 'at' h:mm a", locale="en")
+    return format_datetime(local, f"d MMM{year} 'à' H 'h' mm", locale="fr")
 
 
 def _finalize(value: object) -> object:

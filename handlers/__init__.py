@@ -31,6 +31,7 @@ def features() -> list[object]:
         choose,
         collective,
         conversation,
+        greetings,
         journal,
         members,
         paging,
@@ -45,6 +46,7 @@ def features() -> list[object]:
         paging.FEATURE,
         collective.FEATURE,
         members.FEATURE,
+        greetings.FEATURE,
         roles.FEATURE,
         journal.FEATURE,
         privacy.FEATURE,
@@ -97,6 +99,13 @@ def register(application: TisserandApplication) -> None:
         if event in events:
             application.add_handler(events[event])
     application.add_handler(MessageHandler(filters.COMMAND & NEW, handler(unknown_command)))
+    # « /filière » in a group is plain text for Telegram (no command entity): read it too.
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & NEW & filters.TEXT & filters.Regex(r"^/"),
+            handler(unknown_command),
+        )
+    )
     from handlers.errors import on_error
 
     application.add_error_handler(on_error)

@@ -1,12 +1,13 @@
-"""/start and its deep links, /aide, the bot's arrival in a group, group migrations,
-commands the bot does not know."""
+"""/start and its deep links, /aide, the bot's arrival in a group, group migrations, and
+commands typed with an accent, a capital or a typo."""
 
 from __future__ import annotations
 
 from bot.services import members as members_svc
 from bot.services.collectives import migrate_chat
 from bot.services.errors import Refusal
-from handlers.common import Ctx
+from bot.typed import MAX_DISTANCE, fold, nearest, read
+from handlers.common import Ctx, Rows
 from handlers.registry import Command, Feature, On
 
 
@@ -19,6 +20,14 @@ async def start(ctx: Ctx) -> None:
         link, rest = found
         await link.run(ctx, rest)
         return
+    if (
+        ctx.is_private
+        and ctx.person is not None
+        and not await members_svc.collectives_of(ctx.uow, ctx.person)
+    ):
+        # A first contact, with no link: say who we are before anything else.
+        ctx.say("intro_private")
+        return
     await help_command(ctx)
 
 
@@ -26,6 +35,7 @@ async def help_command(ctx: Ctx) -> None:
     """What the person can do here: one line per command the features declared for them."""
     roles: set[str] = set()
     collectives: list[str] = []
+    left = False
     if ctx.group_collective is not None and ctx.person is not None:
         found = await members_svc.role_in(ctx.uow, ctx.group_collective, ctx.person)
         roles = {"outsider"} if found is None else {"member", found}
@@ -35,13 +45,16 @@ async def help_command(ctx: Ctx) -> None:
             if found is not None:
                 collectives.append(collective.title)
                 roles |= {"member", found}
+        left = not collectives and await members_svc.has_left(ctx.uow, ctx.person)
     elif not ctx.is_private:
         roles = {"unregistered"}
-    buttons = [[(ctx.caption("privacy_notice"), ("vosdonnees",))]] if ctx.is_private else []
+    buttons: Rows = [[(ctx.caption("privacy_notice"), ("vosdonnees",))]] if ctx.is_private else []
     ctx.say(
         "help",
         buttons,
         private=ctx.is_private,
+        registered=ctx.group_collective is not None,
+        left=left,
         collectives=collectives,
         lines=help_lines(ctx, roles),
     )
@@ -68,7 +81,8 @@ async def bot_added(ctx: Ctx) -> None:
     is_in = change.new_chat_member.status in ("member", "administrator")
     if is_in and not was_in:
         chat_id = ctx.chat.id
-        text = ctx.text("intro", registered=ctx.group_collective is not None)
+        pitches = [ctx.label(f.pitch) for f in ctx.registry.features if f.pitch]
+        text = ctx.text("intro", registered=ctx.group_collective is not None, pitches=pitches)
         ctx.queue(lambda bot: bot.send_message(chat_id, text), "intro")
 
 
@@ -83,14 +97,45 @@ async def migrated(ctx: Ctx) -> None:
 
 
 async def unknown_command(ctx: Ctx) -> None:
-    # In groups other bots' commands are common: stay quiet unless addressed to us.
+    """A message starting with « / » that no command took: « /filière » (Telegram marks no
+    command there), « /Annuaire », a typo, or another bot's command.
+
+    A command whose name matches once case and accents are folded runs; otherwise the nearest
+    is suggested. In a group, only a command addressed to this bot, or one within a typo of
+    ours, gets an answer: other bots' commands are common there."""
     message = ctx.update.effective_message
     if message is None or not message.text:
         return
-    command = message.text.split()[0]
-    if not ctx.is_private and "@" not in command:
+    typed = read(message.text)
+    if typed is None:
         return
-    ctx.say("unknown_command", command=command[:40])
+    username = (ctx.bot.username or "").casefold()
+    addressed = typed.bot is not None and typed.bot.casefold() == username
+    if typed.bot is not None and not addressed:
+        return
+    commands = ctx.registry.commands
+    command = next((c for name, c in commands.items() if fold(name) == typed.folded), None)
+    if command is not None and typed.folded:
+        await run_command(ctx, command)
+        return
+    limit = MAX_DISTANCE if len(typed.folded) > 4 else 1
+    names = [name for name in commands if name != "start"]
+    suggestion = nearest(typed.folded, names, limit) if typed.folded else None
+    shown = "/" + typed.word[:40]
+    if suggestion is not None:
+        ctx.say("did_you_mean", command=shown, suggestion=suggestion)
+    elif ctx.is_private or addressed:
+        ctx.say("unknown_command", command=shown)
+
+
+async def run_command(ctx: Ctx, command: Command) -> None:
+    """Run a declared command as its handler would."""
+    if command.run is not None:
+        await command.run(ctx)
+        return
+    from handlers.choose import run_for_collective
+
+    await run_for_collective(ctx, command)
 
 
 FEATURE = Feature(

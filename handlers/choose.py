@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from bot.services.errors import Refusal
-from bot.services.members import choose_collective, collectives_of, current_collective
+from bot.services.members import (
+    choose_collective,
+    collectives_of,
+    current_collective,
+    has_left,
+)
 from handlers.common import Ctx, Rows
 from handlers.registry import Button, Command, Feature, Int, Word
 from storage.models import Collective
@@ -19,7 +24,7 @@ async def run_for_collective(ctx: Ctx, command: Command) -> None:
         return
     found = await current_collective(ctx.uow, ctx.me)
     if found is None:
-        raise Refusal("no_collective")
+        raise Refusal("no_collective", left=await has_left(ctx.uow, ctx.me))
     if isinstance(found, list):
         buttons: Rows = [[(c.title[:60], ("pick", c.id, command.names[0]))] for c in found]
         ctx.say("choose_collective", buttons)

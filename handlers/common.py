@@ -225,6 +225,27 @@ class Ctx:
             then=self._unless_blocked(then, user_id),
         )
 
+    def tell(
+        self,
+        person: Person,
+        name: str,
+        buttons: Rows | None = None,
+        /,
+        **params: Any,
+    ) -> None:
+        """Write in private to someone other than the person acting (whose role changed, who
+        left the group), in their language; skipped when they are known to be unreachable."""
+        if person.unreachable_since is not None:
+            return
+        text = render(name, person.language, **params)
+        markup = keyboard(buttons)
+        chat_id = person.telegram_id
+        self.queue(
+            lambda bot: bot.send_message(chat_id, text, reply_markup=markup),
+            name,
+            then=self._unless_blocked(None, chat_id),
+        )
+
     def post_group(
         self,
         collective: Collective,

@@ -122,6 +122,7 @@ async def on_text(ctx: Ctx) -> None:
     if message is None or message.text is None:
         return
     if message.text.startswith("/"):
+        # Never an answer: a command Telegram did not mark (« /filière »), or a typo.
         from handlers.basics import unknown_command
 
         await unknown_command(ctx)

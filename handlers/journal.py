@@ -41,6 +41,7 @@ async def show_journal(ctx: Ctx, collective: Collective, number: int, *, edit: b
         "p": page,
         "lines": lines,
         "tz": collective.timezone,
+        "now": ctx.now,
     }
     ctx.show("journal/page", buttons, edit=edit, **params)
 
@@ -64,6 +65,7 @@ async def journal_list(ctx: Ctx, collective_id: int, number: int) -> None:
 
 FEATURE = Feature(
     name="journal",
+    pitch="pitch_journal",
     commands=(
         Command(
             ("journal", "log"),

@@ -224,7 +224,7 @@ async def chat_member_changed(ctx: Ctx) -> None:
     if change is None or collective is None:
         return
     if change.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        await svc.left_group(ctx.uow, collective, change.new_chat_member.user.id, ctx.now)
+        await _left_group(ctx, collective, change.new_chat_member.user.id)
 
 
 async def left_message(ctx: Ctx) -> None:
@@ -233,7 +233,14 @@ async def left_message(ctx: Ctx) -> None:
     collective = ctx.group_collective
     if message is None or message.left_chat_member is None or collective is None:
         return
-    await svc.left_group(ctx.uow, collective, message.left_chat_member.id, ctx.now)
+    await _left_group(ctx, collective, message.left_chat_member.id)
+
+
+async def _left_group(ctx: Ctx, collective: Collective, telegram_id: int) -> None:
+    person = await svc.left_group(ctx.uow, collective, telegram_id, ctx.now)
+    if person is not None:
+        # Leaving the group is leaving the collective: say so, once, to whom it concerns.
+        ctx.tell(person, "members/left_with_group", c=collective)
 
 
 # --- the annuaire
@@ -281,6 +288,7 @@ async def directory_list(ctx: Ctx, collective_id: int, number: int) -> None:
 
 FEATURE = Feature(
     name="members",
+    pitch="pitch_annuaire",
     commands=(
         Command(
             ("rejoindre", "join"),

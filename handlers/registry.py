@@ -167,6 +167,9 @@ class Feature:
     live: tuple[LiveView, ...] = ()
     # What the feature keeps about a person, for /mes_donnees and /oublier.
     privacy: tuple[PersonalData, ...] = ()
+    # What the feature does, as the bot introduces itself in a group (« l'annuaire de ses
+    # acteurs »): a label name, listed in the features' order.
+    pitch: str | None = None
 
 
 @dataclass

@@ -74,14 +74,30 @@ async def member_button(ctx: Ctx, membership_id: int) -> None:
 
 async def role_button(ctx: Ctx, membership_id: int, new_role: str) -> None:
     collective, _ = await _collective_of(ctx, membership_id)
+    before = (await svc.find_membership(ctx.uow, membership_id)).role
     changed = await svc.set_role(ctx.uow, collective, ctx.me, membership_id, new_role, ctx.now)
     ctx.edit("roles/changed", target=changed.person, role=changed.role)
+    if changed.role != before:
+        _tell_target(ctx, collective, changed)
 
 
 async def hand_over_button(ctx: Ctx, membership_id: int) -> None:
     collective, _ = await _collective_of(ctx, membership_id)
     changed = await svc.hand_over(ctx.uow, collective, ctx.me, membership_id, ctx.now)
     ctx.edit("roles/handed_over", target=changed.person, c=collective)
+    _tell_target(ctx, collective, changed)
+
+
+def _tell_target(ctx: Ctx, collective: Collective, changed: Membership) -> None:
+    """The person whose role changed learns it (and their new commands), in private."""
+    if changed.person_id != ctx.me.id:
+        ctx.tell(
+            changed.person,
+            "roles/you_changed",
+            c=collective,
+            role=changed.role,
+            by=ctx.me.display_name,
+        )
 
 
 ROLE_COMMAND = Command(

@@ -52,7 +52,7 @@ async def wool_collective(
 
 def actor(
     org: str = "GAEC des Estives",
-    famille: str = "Entreprise",
+    famille: str = "Entreprise ou exploitation",
     maillons: tuple[str, ...] = ("Élevage",),
     commune: str = "Allanche",
     consent: bool = True,

@@ -17,7 +17,16 @@ from bot.demo.story import Story
 from bot.sandbox.harness import Harness
 from bot.transcript import Transcript
 
-__all__ = ["SCENES", "START", "WOOL_ACTORS", "Actor", "Scene", "Story", "run_demo"]
+__all__ = [
+    "SCENES",
+    "START",
+    "WOOL_ACTORS",
+    "Actor",
+    "Scene",
+    "Story",
+    "play_demo",
+    "run_demo",
+]
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
@@ -29,8 +38,8 @@ def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
 SCENES = _scenes
 
 
-async def run_demo(out: Path, *, quiet: bool = False) -> int:
-    """Play the scenes on a fresh database inside `out`; write the transcripts there."""
+async def play_demo(out: Path, *, echo: bool = False) -> Transcript:
+    """Play the scenes on a fresh database inside `out`; the transcript of what happened."""
     out.mkdir(parents=True, exist_ok=True)
     database = out / "demo.db"
     for leftover in out.glob("demo.db*"):
@@ -39,11 +48,18 @@ async def run_demo(out: Path, *, quiet: bool = False) -> int:
         _env_file=None, token=None, database_url=f"sqlite+aiosqlite:///{database}"
     )
     harness = Harness(settings, clock=FakeClock(START))
-    transcript = Transcript(harness.sandbox, echo=not quiet)
+    transcript = Transcript(harness.sandbox, echo=echo)
     async with harness:
         story = Story(harness, transcript, out)
         for play in SCENES():
             await play(story)
+        transcript.capture()
+    return transcript
+
+
+async def run_demo(out: Path, *, quiet: bool = False) -> int:
+    """Play the scenes on a fresh database inside `out`; write the transcripts there."""
+    transcript = await play_demo(out, echo=not quiet)
     transcript.write(out)
     if not quiet:
         print(f"\nTranscription : {out / 'transcript.md'} et {out / 'transcript.html'}")

@@ -3,6 +3,8 @@ actor. Tests play the same moves (one way to play a flow)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +27,14 @@ class Actor:
 
 
 WOOL_ACTORS = (
-    Actor("Jeanne", "Roux", "GAEC des Estives", "Entreprise", ("Élevage", "Tonte"), "Allanche"),
+    Actor(
+        "Jeanne",
+        "Roux",
+        "GAEC des Estives",
+        "Entreprise ou exploitation",
+        ("Élevage", "Tonte"),
+        "Allanche",
+    ),
     Actor("Paul", "Vidal", "Tondeurs du Cézallier", "Association", ("Tonte",), "Marcenat"),
     Actor(
         "Inès",
@@ -39,7 +48,7 @@ WOOL_ACTORS = (
         "Karim",
         "Haddad",
         "Atelier Fil & Trame",
-        "Entreprise ESUS",
+        "Entreprise de l'ESS",
         ("Tissage et tricot", "Confection"),
         "Murat",
         consent=False,
@@ -47,8 +56,17 @@ WOOL_ACTORS = (
     Actor(
         "Lucie", "Martin", "Lycée agricole Louis-Mallet", "Recherche", ("Élevage",), "Saint-Flour"
     ),
-    Actor("Hugo", "Lefèvre", "Boutique Laine & Co", "Entreprise", ("Vente",), "Aurillac"),
-    Actor("Amina", "Diallo", "France Active Auvergne", "Financeur", (), "Clermont-Ferrand"),
+    Actor(
+        "Hugo",
+        "Lefèvre",
+        "Boutique Laine & Co",
+        "Entreprise ou exploitation",
+        ("Vente",),
+        "Aurillac",
+    ),
+    Actor(
+        "Amina", "Diallo", "France Active Auvergne", "Financeur solidaire", (), "Clermont-Ferrand"
+    ),
     Actor("Sophie", "Garnier", "CRESS Auvergne-Rhône-Alpes", "Réseau", (), "Lyon"),
 )
 
@@ -59,9 +77,22 @@ class Scene:
         self.t = transcript
         self.sb = harness.sandbox
 
-    async def step(self, note: str, minutes: int = 2) -> None:
+    async def step(self, note: str, minutes: int = 2, *, caption: str = "") -> None:
+        """A new section of the story, `minutes` later: its title, and a one-line caption
+        saying what the reader sees and which command does it."""
         self.h.clock.advance(timedelta(minutes=minutes))
-        self.t.note(note)
+        self.t.note(note, caption)
+
+    def aside(self, text: str) -> None:
+        """The narrator: what happens off-screen, or why the story pauses."""
+        self.t.aside(text)
+
+    def quietly(self) -> AbstractContextManager[None]:
+        """Play a part without showing it (then sum it up with `aside` or `table`)."""
+        return self.t.quiet()
+
+    def table(self, text: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.t.table(text, header, rows)
 
     async def register(
         self,
@@ -83,10 +114,11 @@ class Scene:
         await h.press(animator, None, answers["vision"])
         if "maillons" in answers:
             await h.say(animator, None, answers["maillons"])
+        elif answers["vision"] == "Écosystème d'acteurs":
+            await h.press(animator, None, "Pas de thème")
         else:
             await h.press(animator, None, "Garder ces maillons")
-        await h.press(animator, None, "Europe/Paris")
-        await h.press(animator, None, "Français")
+        await h.press(animator, None, answers.get("language", "Français"))
 
     async def onboard(
         self, user: SandboxUser, actor: Actor, *, via_group: SandboxChat | None

@@ -13,7 +13,7 @@ Events copy what a client displays at that moment (plain text, button labels), b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from bot.sandbox.world import SandboxMessage
 
@@ -43,6 +43,11 @@ def buttons_of(message: SandboxMessage) -> Buttons:
     return tuple(tuple(row) for row in message.buttons)
 
 
+def _entities(message: SandboxMessage) -> tuple[dict[str, Any], ...]:
+    """The message's entities as they are now (copies: an edit replaces them later)."""
+    return tuple(dict(entity) for entity in message.entities)
+
+
 # --- what the bot did
 
 
@@ -56,11 +61,14 @@ class Sent:
     text: str
     buttons: Buttons
     message: SandboxMessage = field(repr=False, compare=False)
+    # The text's formatting (bold…) at that moment, as Telegram's entities.
+    entities: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def of(cls, message: SandboxMessage) -> Sent:
         """The event for a message the bot just sent."""
-        return cls(message.chat_id, message.message_id, message.plain, buttons_of(message), message)
+        m = message
+        return cls(m.chat_id, m.message_id, m.plain, buttons_of(m), m, _entities(m))
 
 
 @dataclass(frozen=True)
@@ -74,12 +82,13 @@ class Edited:
     previous: str
     buttons: Buttons
     message: SandboxMessage = field(repr=False, compare=False)
+    entities: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def of(cls, message: SandboxMessage, previous: str) -> Edited:
         """The event for a message the bot just edited; `previous`: its plain text before."""
         m = message
-        return cls(m.chat_id, m.message_id, m.plain, previous, buttons_of(m), m)
+        return cls(m.chat_id, m.message_id, m.plain, previous, buttons_of(m), m, _entities(m))
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 `UserActions` is a mixin of `Sandbox`: sending texts, files, photos, stickers, voice notes and
 locations, editing one's texts, pressing inline buttons, following deep links, joining and
-leaving groups, blocking the bot. Each action stores what the user's client would show, logs
-an event, and queues the update Telegram would send the bot, under the same rules for all
-(privacy mode in groups, blocked bots hear nothing); it returns that update, with update_id
-None when Telegram would not deliver it. What a real client cannot do (an empty message,
-acting in a chat one is not in, editing someone else's message) raises SandboxError.
+leaving groups (or adding several people at once), blocking the bot. Each action stores what
+the user's client would show, logs an event, and queues the update Telegram would send the
+bot, under the same rules for all (privacy mode in groups, blocked bots hear nothing); it
+returns that update, with update_id None when Telegram would not deliver it. What a real
+client cannot do (an empty message, acting in a chat one is not in, editing someone else's
+message) raises SandboxError.
 """
 
 from __future__ import annotations
@@ -473,6 +474,46 @@ class UserActions:
         world.events.append(UserJoin(joiner.id, group.id))
         message = world.new_message(group, joiner, service={"new_chat_members": [joiner.to_api()]})
         return self._membership_updates(group, joiner, message, old, "member")
+
+    def add_members(
+        self,
+        adder: SandboxUser | int,
+        chat: SandboxChat | int,
+        users: list[SandboxUser | int],
+    ) -> list[dict[str, Any]]:
+        """A member adds several people at once: one new_chat_members message naming them
+        all (+ a chat_member update for each if the bot is admin)."""
+        world = self.world
+        by = world.user(adder)
+        group = world.group(chat)
+        if group.members.get(by.id, "left") not in PRESENT:
+            raise SandboxError(f"user {by.id} is not in chat {group.id}")
+        added = [world.user(user) for user in users]
+        if not added:
+            raise SandboxError("add at least one person")
+        old = {}
+        for user in added:
+            old[user.id] = group.members.get(user.id, "left")
+            if old[user.id] in PRESENT:
+                raise SandboxError(f"user {user.id} is already in chat {group.id}")
+            if old[user.id] == "kicked":
+                raise SandboxError(f"user {user.id} is banned from chat {group.id}")
+        for user in added:
+            group.members[user.id] = "member"
+            world.events.append(UserJoin(user.id, group.id))
+        message = world.new_message(
+            group, by, service={"new_chat_members": [user.to_api() for user in added]}
+        )
+        updates = []
+        delivered = world.deliver(group, message)
+        if delivered["update_id"] is not None:
+            updates.append(delivered)
+        if group.bot_status in ADMIN_STATUSES:
+            for user in added:
+                updates.append(
+                    world.member_update("chat_member", group, by, user, old[user.id], "member")
+                )
+        return updates
 
     def leave(self, user: SandboxUser | int, chat: SandboxChat | int) -> list[dict[str, Any]]:
         """The user leaves: left_chat_member message (+ chat_member if the bot is admin)."""

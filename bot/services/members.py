@@ -120,7 +120,13 @@ async def _guard(ctx: StepContext) -> None:
 
 def _params(ctx: StepContext) -> dict[str, object]:
     subject: ProfileSubject = ctx.subject
-    return {"c": subject.collective, "member": subject.member, "editing": ctx.data.get("_single")}
+    famille = familles().get(subject.member.famille or "")
+    return {
+        "c": subject.collective,
+        "member": subject.member,
+        "editing": bool(ctx.data.get("_single")),
+        "famille": famille.label(ctx.lang) if famille else "",
+    }
 
 
 def _typed(field: str, limit: int) -> Step:
@@ -318,15 +324,17 @@ async def _promote_successor(uow: UnitOfWork, collective: Collective, now: datet
 
 async def left_group(
     uow: UnitOfWork, collective: Collective, telegram_id: int, now: datetime
-) -> Membership | None:
-    """Telegram says the person left the group: they leave the collective, whatever their role."""
+) -> Person | None:
+    """Telegram says the person left the group: they leave the collective, whatever their
+    role. The person, when they were a member (to tell them), else None."""
     person = await uow.people.by_telegram_id(telegram_id)
     if person is None:
         return None
     found = await uow.memberships.get(collective.id, person.id)
     if found is None or found.status == MembershipStatus.LEFT:
         return None
-    return await leave(uow, collective, person, now, via="group")
+    await leave(uow, collective, person, now, via="group")
+    return person
 
 
 # --- roles
@@ -500,6 +508,11 @@ def group_entries(entries: Sequence[DirectoryEntry]) -> list[DirectoryGroup]:
 async def collectives_of(uow: UnitOfWork, person: Person) -> list[Collective]:
     """The collectives where the person is active or joining, oldest first."""
     return await uow.memberships.collectives_of(person.id)
+
+
+async def has_left(uow: UnitOfWork, person: Person) -> bool:
+    """Did the person leave a collective? (« Vous ne faites plus partie… », not « encore ».)"""
+    return await uow.memberships.has_left(person.id)
 
 
 async def current_collective(

@@ -18,6 +18,7 @@ from storage.models.core import (
     MembershipMaillon,
     Person,
 )
+from storage.models.greetings import Greeting
 
 __all__ = [
     "NAMING",
@@ -26,6 +27,7 @@ __all__ = [
     "Conversation",
     "Delivery",
     "DueWork",
+    "Greeting",
     "InboxUpdate",
     "JournalEntry",
     "LiveMessage",

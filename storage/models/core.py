@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -178,6 +179,8 @@ class Collective(Base):
     )
     # The secret part of the join link (`/start j<token>`): ids are guessable, this is not.
     join_token: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # Greet people who arrive in the Telegram group (with the button to join the collective).
+    greet_newcomers: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime]
 
     maillons: Mapped[list[Maillon]] = relationship(

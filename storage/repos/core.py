@@ -83,6 +83,12 @@ class InboxRepo(Repo):
     async def get(self, bot_id: int, update_id: int) -> InboxUpdate | None:
         return await self.session.get(InboxUpdate, (bot_id, update_id), populate_existing=True)
 
+    async def newest(self, bot_id: int) -> int | None:
+        """The highest update id remembered for this bot (the sandbox shell numbers after it)."""
+        return await self.session.scalar(
+            select(func.max(InboxUpdate.update_id)).where(InboxUpdate.bot_id == bot_id)
+        )
+
     async def purge(self, before: datetime) -> int:
         """Forget handled updates older than `before` (waiting ones are never forgotten)."""
         result = await self.session.execute(
@@ -328,6 +334,15 @@ class MembershipRepo(Repo):
             .order_by(Membership.joined_at, Membership.id)
         )
         return list(rows.unique())
+
+    async def has_left(self, person_id: int) -> bool:
+        """Did the person leave a collective (whatever else they belong to)?"""
+        found = await self.session.scalar(
+            select(Membership.id)
+            .where(Membership.person_id == person_id, Membership.status == MembershipStatus.LEFT)
+            .limit(1)
+        )
+        return found is not None
 
     async def count_role(self, collective_id: int, role: Role) -> int:
         return int(

@@ -186,7 +186,7 @@ async def test_the_annuaire_is_never_shown_in_the_group(harness: Harness) -> Non
     await scene(harness).onboard(users[0], actor(org="GAEC des Estives"), via_group=group)
     await harness.say(users[0], group, "/annuaire")
     in_group = harness.last(group)
-    assert "s'affiche en privé" in in_group.plain and "GAEC" not in in_group.plain
+    assert "se consulte en privé" in in_group.plain and "GAEC" not in in_group.plain
     await harness.press(users[0], group, "Ouvrir en privé")
     assert "GAEC des Estives" in harness.last(users[0]).plain
 
@@ -195,8 +195,8 @@ async def test_the_privacy_notice_names_what_the_annuaire_shows(harness: Harness
     group, _, users = await wool_collective(harness)
     await harness.say(users[0], group, "/rejoindre")
     await harness.press(users[0], group, "Rejoindre en privé")
-    notice = next(t for t in harness.bot_texts(users[0]) if "ce que je garde" in t)
-    for shown in ("nom Telegram", "@identifiant", "organisation", "famille", "maillons", "commune"):
+    notice = next(t for t in harness.bot_texts(users[0]) if "ce que je conserve" in t)
+    for shown in ("nom", "identifiant Telegram", "organisation", "famille", "maillons", "commune"):
         assert shown in notice
 
 
@@ -228,7 +228,7 @@ async def test_a_returning_animator_comes_back_as_a_member(harness: Harness) -> 
     await scene(harness).onboard(marc, actor(), via_group=group)
     await harness.say(claire, None, "/role")
     await harness.press(claire, None, "Acteur0 Test")
-    await harness.press(claire, None, "Animateur·rice")
+    await harness.press(claire, None, "Équipe d'animation")
     await harness.leave(marc, group)
     harness.sandbox.join(marc, group)
     await harness.flush()

@@ -20,7 +20,9 @@ async def test_admin_registers_the_group_and_finishes_setup_in_private(harness: 
         "active",
     )
     group_texts = harness.bot_texts(group)
-    assert any(nb("Le collectif « Laine Cantal » est créé") in t for t in group_texts)
+    assert any(
+        nb("Le collectif « Laine Cantal » est en cours de création") in t for t in group_texts
+    )
     assert any("le collectif est ouvert" in t and "/rejoindre" in t for t in group_texts)
     assert "collective_created" in await journal_kinds(harness, group)
     assert "member_joined" in await journal_kinds(harness, group)
@@ -30,7 +32,8 @@ async def test_second_filiere_shows_the_card(harness: Harness) -> None:
     group, claire, users = await wool_collective(harness)
     await harness.say(users[0], group, "/filiere")
     card = harness.last(group).plain
-    assert card.startswith("Filière laine du Cantal — Cantal")
+    assert card.startswith("Filière laine du Cantal\n📍 Cantal")
+    assert "1 membre, dont 1 dans l'équipe d'animation" in card
     assert "Élevage → Tonte" in card
     assert "filiere-laine-du-cantal" in card
 
@@ -41,7 +44,7 @@ async def test_non_admin_cannot_register(harness: Harness) -> None:
     group = sb.create_group("G", owner=owner, members=[someone])
     await harness.flush()
     await harness.say(someone, group, "/filiere")
-    assert "Seul·es les administrateur·rices du groupe" in harness.last(group).plain
+    assert "Seules les personnes qui administrent le groupe" in harness.last(group).plain
     async with harness.app.deps.uow() as uow:
         assert await uow.collectives.by_chat(group.id) is None
 
@@ -52,7 +55,7 @@ async def test_anonymous_admin_is_asked_to_post_as_themselves(harness: Harness) 
     group = sb.create_group("G", owner=owner)
     await harness.flush()
     await harness.say(owner, group, "/filiere", anonymous=True)
-    assert "administrateur anonyme" in harness.last(group).plain
+    assert nb("option « Rester anonyme »") in harness.last(group).plain
     async with harness.app.deps.uow() as uow:
         assert await uow.collectives.by_chat(group.id) is None
 

@@ -59,7 +59,7 @@ async def test_a_sticker_or_a_photo_instead_of_an_answer_gets_a_hint(harness: Ha
     await harness.say(paul, None, "Ferme du Causse")
     sb.send_sticker(paul, None)
     await harness.flush()
-    assert "choisissez avec les boutons" in harness.last(paul).plain
+    assert "touchez l'un des boutons" in harness.last(paul).plain
 
 
 async def test_an_invisible_name_is_refused(harness: Harness) -> None:

@@ -13,7 +13,7 @@ async def test_join_through_the_deep_link_and_fill_the_profile(harness: Harness)
     assert harness.last(group).buttons == [["Rejoindre en privé"]]
     await harness.press(jeanne, group, "Rejoindre en privé")
     private = harness.bot_texts(jeanne)
-    assert any("ce que je garde et pourquoi" in t for t in private)
+    assert any("ce que je conserve, et pourquoi" in t for t in private)
     assert "Quelle organisation représentez-vous" in private[-1]
     await scene(harness).onboard(jeanne, actor(maillons=("Élevage", "Tonte")), via_group=None)
     member = await membership_of(harness, group, jeanne)
@@ -46,9 +46,9 @@ async def test_a_5000_character_organisation_is_refused_and_the_question_stays(
     # A Telegram client sends 5,000 characters as two messages: 4,096 then 904.
     await harness.say(user, None, "x" * 4096)
     reply = harness.last(user).plain
-    assert "4\u202f096 caractères" in reply and "200 au plus" in reply
+    assert "200 caractères au plus" in reply and "en fait 4\u202f096" in reply
     await harness.say(user, None, "x" * 904)
-    assert "904 caractères" in harness.last(user).plain
+    assert "en fait 904" in harness.last(user).plain
     member = await membership_of(harness, group, user)
     assert member is not None and member.organisation is None
     await harness.say(user, None, "Ferme du Causse")
@@ -95,7 +95,9 @@ async def test_non_member_commands_are_refused(harness: Harness) -> None:
 async def test_directory_groups_by_maillon_then_famille(harness: Harness) -> None:
     group, claire, users = await wool_collective(harness, members=3)
     s = scene(harness)
-    await s.onboard(users[0], actor("GAEC", "Entreprise", ("Élevage",)), via_group=group)
+    await s.onboard(
+        users[0], actor("GAEC", "Entreprise ou exploitation", ("Élevage",)), via_group=group
+    )
     await s.onboard(
         users[1], actor("Asso Tonte", "Association", ("Élevage", "Tonte")), via_group=group
     )
@@ -108,7 +110,7 @@ async def test_directory_groups_by_maillon_then_famille(harness: Harness) -> Non
     assert elevage < text.index("Association") < text.index("GAEC") < tonte
     assert text.count("Asso Tonte") == 2
     assert "Secret" not in text
-    assert "1 membre n'apparait pas dans l'annuaire" in text
+    assert "1 membre n'apparaît pas dans l'annuaire" in text
 
 
 async def test_several_collectives_ask_then_remember(harness: Harness) -> None:

@@ -17,7 +17,7 @@ async def test_bot_introduces_itself_when_added_and_answers_aide(harness: Harnes
     await harness.flush()
     assert "Bonjour, je suis Tisserand" in harness.last(group).plain
     await harness.say(owner, group, "/aide")
-    assert "/filiere — faire de ce groupe un collectif" in harness.last(group).plain
+    assert "/filiere — faire de ce groupe le collectif de la filière" in harness.last(group).plain
     english = sb.add_user("John", language_code="en")
     await harness.say(english, None, "/help")
     assert harness.last(english).plain.startswith("What I can do for you")
@@ -135,6 +135,6 @@ async def test_collective_timezone_is_used_for_dates(harness: Harness) -> None:
         assert collective is not None
         collective.timezone = "America/Martinique"
     await harness.say(claire, None, "/journal")
-    # The clock starts at 09:00 UTC: 05:00 in Martinique.
-    assert "05:0" in harness.last(claire).plain
+    # The clock starts at 09:00 UTC: 5 h in Martinique.
+    assert "26 nov. à 5 h 00" in harness.last(claire).plain
     assert (await collective_of(harness, group)).timezone == "America/Martinique"

@@ -113,3 +113,14 @@ async def test_the_privacy_notice_is_under_aide(harness: Harness) -> None:
     await harness.press(paul, None, "Vos données")
     notice = harness.last(paul).plain
     assert "Responsable du traitement" in notice and "/oublier" in notice and "12 mois" in notice
+
+
+async def test_changing_ones_mind_erases_nothing(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    await scene(harness).onboard(users[0], actor(), via_group=group)
+    await harness.say(users[0], group, "/oublier")
+    await harness.press(users[0], group, "Ouvrir en privé")
+    await harness.press(users[0], None, "Annuler")
+    assert "Rien n'est effacé" in harness.last(users[0]).plain
+    async with harness.app.deps.uow() as uow:
+        assert await uow.session.scalar(select(Person).where(Person.erased_at.is_not(None))) is None

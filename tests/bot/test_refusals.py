@@ -17,19 +17,35 @@ async def _setup_started(h: Harness, title: str = "Laine") -> tuple[object, obje
     return group, claire
 
 
-async def test_setup_refuses_an_unknown_time_zone_and_too_many_maillons(harness: Harness) -> None:
+async def test_setup_refuses_too_many_maillons_and_asks_no_time_zone(harness: Harness) -> None:
     group, claire = await _setup_started(harness)
     await harness.say(claire, None, "Filière laine")
     await harness.press(claire, None, "Garder")
     await harness.say(claire, None, "Cantal")
     await harness.press(claire, None, "Chaîne de valeur")
     await harness.say(claire, None, ", ".join(f"Maillon {i}" for i in range(16)))
-    assert nb("C'est beaucoup de maillons : 15 au plus") in harness.last(claire).plain
+    assert nb("15 maillons au plus : regroupez-en") in harness.last(claire).plain
     await harness.press(claire, None, "Garder ces maillons")
-    assert nb("Question 6 sur 7") in harness.last(claire).plain
-    await harness.say(claire, None, "Europe/Lutece")
-    assert "Europe/Lutece" in harness.last(claire).plain
-    assert (await collective_of(harness, group)).timezone == "Europe/Paris"  # type: ignore[arg-type]
+    last = harness.last(claire).plain
+    assert nb("Question 6 sur 6") in last and "En quelle langue" in last
+    await harness.press(claire, None, "Français")
+    collective = await collective_of(harness, group)  # type: ignore[arg-type]
+    assert (collective.timezone, collective.status) == ("Europe/Paris", "active")
+
+
+async def test_an_ecosystem_setup_speaks_of_themes(harness: Harness) -> None:
+    group, claire = await _setup_started(harness)
+    await harness.say(claire, None, "Alimentation durable")
+    await harness.press(claire, None, "Garder")
+    await harness.say(claire, None, "Saint-Flour")
+    await harness.press(claire, None, "Écosystème d'acteurs")
+    assert harness.last(claire).buttons[0] == ["◀ Précédent", "Pas de thème pour l'instant"]
+    await harness.say(claire, None, " , ")
+    assert "au moins un thème" in harness.last(claire).plain
+    await harness.say(claire, None, ", ".join(f"Thème {i}" for i in range(16)))
+    assert nb("15 thèmes au plus") in harness.last(claire).plain
+    await harness.say(claire, None, "Production\n" + "x" * 101)
+    assert "Un thème compte 100 caractères au plus" in harness.last(claire).plain
 
 
 async def test_joining_before_the_setup_is_finished(harness: Harness) -> None:
@@ -137,7 +153,6 @@ async def test_a_conversation_set_aside_is_offered_again(harness: Harness) -> No
             await harness.say(paul, None, answer)
     await harness.press(paul, None, "Écosystème d'acteurs")
     await harness.press(paul, None, "Pas de thème pour l'instant")
-    await harness.press(paul, None, "Garder")
     await harness.press(paul, None, "Français")
     # The new collective asks for his profile there; the commune question waits its turn.
     await scene(harness).onboard(
@@ -148,7 +163,7 @@ async def test_a_conversation_set_aside_is_offered_again(harness: Harness) -> No
         "Filière laine du Cantal", "Laine Cantal"
     )
     await harness.press(paul, None, "Reprendre")
-    assert "Dans quelle commune" in harness.last(paul).plain
+    assert "Quelle est votre commune" in harness.last(paul).plain
     await harness.say(paul, None, "Murat")
     member = await membership_of(harness, group, paul)
     assert member is not None and member.commune == "Murat"

@@ -162,7 +162,7 @@ async def test_a_refused_callback_answer_never_undoes_a_saved_answer(harness: Ha
     await harness.press(paul, group, "Rejoindre en privé")
     await harness.say(paul, None, "Ferme du Causse")
     harness.sandbox.fail_next("answerCallbackQuery", "bad_request")  # « query is too old »
-    await harness.press(paul, None, "Entreprise")
+    await harness.press(paul, None, "Entreprise ou exploitation")
     member = await membership_of(harness, group, paul)
     assert member is not None and member.famille == "entreprise"
     assert "Sur quels maillons" in harness.last(paul).plain
@@ -175,7 +175,7 @@ async def test_the_button_is_answered_before_anything_else(harness: Harness) -> 
     await harness.press(paul, group, "Rejoindre en privé")
     await harness.say(paul, None, "Ferme du Causse")
     before = len(harness.sandbox.calls)
-    await harness.press(paul, None, "Entreprise")
+    await harness.press(paul, None, "Entreprise ou exploitation")
     methods = [name for name, _ in harness.sandbox.calls[before:] if name != "getUpdates"]
     assert methods[0] == "answerCallbackQuery"
     assert "sendMessage" in methods and "editMessageText" in methods
@@ -194,7 +194,6 @@ async def test_a_group_post_that_fails_is_reported_and_the_collective_kept(
     await harness.say(claire, None, "Cantal")
     await harness.press(claire, None, "Chaîne de valeur")
     await harness.press(claire, None, "Garder ces maillons")
-    await harness.press(claire, None, "Garder")
     sb.fail_next("sendMessage", "forbidden", chat_id=group.id)  # the bot was removed
     await harness.press(claire, None, "Français")
     told = "\n".join(harness.bot_texts(claire))

@@ -1,32 +1,165 @@
-"""`tisserand shell`: typed lines act as several people, in a group and in private."""
+"""`tisserand shell`, through its own input and output: everything the bot does is shown, the
+shell follows into the private chat, buttons are found forgivingly, errors say what to type,
+and a restart carries on with the same people, groups and collectives."""
 
 from __future__ import annotations
 
-import pytest
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 
-from bot.sandbox.harness import Harness
-from bot.shell import Shell, parse_delay
+from bot.config import Settings
+from bot.shell import Files, parse_delay, run_shell
+from bot.transcript import typeset
+from tests.helpers import nb
 
 
-async def test_shell_switches_people_and_chats(
-    harness: Harness, capsys: pytest.CaptureFixture[str]
+class Terminal:
+    """Lines typed one after the other; what the shell printed and the prompts it showed."""
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = list(lines)
+        self.printed: list[str] = []
+        self.prompts: list[str] = []
+
+    def read(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        if not self.lines:
+            raise EOFError
+        return self.lines.pop(0)
+
+    @property
+    def out(self) -> Callable[[str], None]:
+        return self.printed.append
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.printed)
+
+
+async def play(tmp_path: Path, *lines: str, fresh: bool = False) -> Terminal:
+    terminal = Terminal(*lines)
+    settings = Settings(_env_file=None, token=None)  # type: ignore[call-arg]
+    code = await run_shell(
+        settings, tmp_path / "shell.db", fresh=fresh, read=terminal.read, out=terminal.out
+    )
+    assert code == 0
+    return terminal
+
+
+SETUP = (
+    ":groupe Filière laine",
+    "/filiere",
+    ":bouton continuer",
+    "Filière laine du Cantal",
+    ":bouton Garder « filiere-laine-du-cantal »",  # plain spaces: the label has U+202F
+    "Cantal",
+    ":bouton chaine",
+    ":bouton garder ces",
+    ":bouton francais",
+)
+
+
+async def test_the_shell_shows_presses_edits_toasts_and_follows_into_private(
+    tmp_path: Path,
 ) -> None:
-    shell = Shell(harness)
-    for line in (
-        ":groupe Filière laine",
-        "/aide",
+    terminal = await play(tmp_path, *SETUP, ":bouton Garder « Filière laine »", ":qui")
+    text = terminal.text
+    assert nb("[Filière laine] Claire appuie sur « Continuer en privé »") in text
+    assert typeset("(vous êtes maintenant en privé avec Tisserand ; :groupe pour revenir)") in text
+    assert terminal.prompts[2] == "Claire@Filière laine> "
+    assert terminal.prompts[3] == "Claire@privé> "
+    assert nb("[privé · Claire] ✎ Tisserand complète son message :") in text
+    assert nb("Votre réponse : filiere-laine-du-cantal") in text
+    assert nb("Claire appuie sur « Chaîne de valeur »") in text
+    # The name's « Garder » button is stale by now: Telegram shows the bot's alert.
+    assert nb("Tisserand répond (fenêtre d'alerte) : Ce bouton n'est plus valable") in text
+    assert "(vous êtes Claire, en privé avec Tisserand)" in text
+    assert "le collectif est ouvert" in text
+
+
+async def test_errors_say_what_to_type(tmp_path: Path) -> None:
+    terminal = await play(
+        tmp_path,
+        *SETUP,
         ":moi Paul",
+        ":groupe filiere laine",
+        "/rejoindre",
+        ":bouton zzz",
+        ":attendre bientôt",
+        ":xyz",
         ":rejoint",
-        ":prive",
-        "/aide",
-        ":qui",
+        ":rejoint",
+        ":bouton rejoindre",
+        "GAEC",
+        ":bouton entreprise ou",
+        ":bouton elevage",
+    )
+    text = terminal.text
+    for said in (
+        "(Paul n'est pas dans le groupe « Filière laine ». Tapez :rejoint pour y entrer, "
+        "ou :prive pour écrire au bot en privé)",
+        "(aucun bouton ne commence par « zzz ». Boutons du dernier message :",
+        "Tapez par exemple :bouton ",
+        "(:attendre attend une durée, par exemple :attendre 30m, 2h ou 1j)",
+        "(commande inconnue : :xyz. Tapez :aide pour la liste)",
+        "(Paul est déjà dans le groupe « Filière laine »)",
     ):
-        assert await shell.handle(line)
-    out = capsys.readouterr().out
-    assert "[Filière laine] Tisserand" in out and "/filiere — faire de ce groupe" in out
-    assert "[privé · Paul] Tisserand" in out
-    assert "(Paul, dans privé)" in out
-    assert not await shell.handle(":fin")
+        assert typeset(said) in text, said
+    assert nb("Bienvenue, Paul !") in text  # the greeting, on :rejoint
+    assert "Paul@privé> " in terminal.prompts
+    # A toggle changes the keyboard: the new one is shown.
+    assert nb("Tisserand met à jour les boutons :\n    [✅ Élevage]") in text
+    assert "Traceback" not in text
+
+
+async def test_a_restarted_shell_carries_on(tmp_path: Path) -> None:
+    first = await play(tmp_path, *SETUP[:4])
+    assert "Question 2 sur 6" in first.text
+    files = Files(tmp_path / "shell.db")
+    assert files.sandbox.exists() and files.shell.exists()
+    behind = tmp_path / "behind"
+    behind.mkdir()
+    for path in (files.sandbox, files.shell):
+        shutil.copy(path, behind / path.name)
+    second = await play(tmp_path, *SETUP[4:], ":moi Paul", ":groupe Filière laine", ":rejoint")
+    resumed = typeset(
+        "(reprise : 1 personne, 1 groupe ; vous êtes Claire, en privé avec Tisserand)"
+    )
+    assert resumed in second.text
+    assert "le collectif est ouvert" in second.text
+    # The sandbox saved a line behind the database (a shell killed in between): the bot
+    # still answers, with the same people, groups and collective.
+    for path in (files.sandbox, files.shell):
+        shutil.copy(behind / path.name, path)
+    third = await play(tmp_path, "/aide", ":groupe Filière laine", "/filiere")
+    assert nb("Vos collectifs : Filière laine du Cantal.") in third.text
+    assert "Filière laine du Cantal\n    📍 Cantal" in third.text
+    fresh = await play(tmp_path, ":qui", fresh=True)
+    assert typeset("(vous êtes Claire, en privé avec Tisserand ; base :") in fresh.text
+
+
+async def test_an_old_database_without_its_sandbox_is_set_aside(tmp_path: Path) -> None:
+    await play(tmp_path, ":groupe Laine", "/aide")
+    Files(tmp_path / "shell.db").sandbox.unlink()
+    again = await play(tmp_path, "/aide")
+    assert typeset(f"(la base {tmp_path / 'shell.db'} n'avait pas d'état de bac à sable") in (
+        again.text
+    )
+    assert (tmp_path / "shell.db.ancienne").exists()
+    assert "Ce que je peux faire pour vous" in again.text
+
+
+async def test_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    terminal = Terminal(":qui")
+    settings = Settings(_env_file=None, token=None)  # type: ignore[call-arg]
+    code = await run_shell(
+        settings, tmp_path / "nulle-part" / "shell.db", read=terminal.read, out=terminal.out
+    )
+    assert code == 2
+    assert terminal.printed == [
+        typeset(f"(le dossier de la base n'existe pas : {tmp_path}/nulle-part)")
+    ]
 
 
 def test_delays() -> None:

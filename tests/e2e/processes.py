@@ -96,13 +96,12 @@ def open_collective(client: SandboxClient) -> tuple[int, int, int]:
 def register_steps(G: int, C: int) -> list[Step]:
     """Claire (C) types /filiere in the group G and answers the setup in private."""
     return [
-        (C, G, "say", "/filiere", G, nb("Le collectif « Laine » est créé")),
+        (C, G, "say", "/filiere", G, nb("Le collectif « Laine » est en cours de création")),
         (C, G, "press", "Continuer en privé", C, "Quel est le nom du collectif"),
         (C, None, "say", "Filière laine", C, "Quel nom court"),
         (C, None, "press", "Garder", C, "Sur quel territoire"),
         (C, None, "say", "Cantal", C, "Comment voyez-vous la filière"),
         (C, None, "press", "Chaîne de valeur", C, "Quels sont les maillons"),
-        (C, None, "press", "Garder ces maillons", C, "Quel fuseau horaire"),
-        (C, None, "press", "Europe/Paris", C, "En quelle langue"),
+        (C, None, "press", "Garder ces maillons", C, "En quelle langue"),
         (C, None, "press", "Français", G, "le collectif est ouvert"),
     ]

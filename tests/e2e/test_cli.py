@@ -35,7 +35,7 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
 def test_run_without_token_says_so_in_one_line(tmp_path: Path) -> None:
     result = tisserand("run", cwd=tmp_path)
     assert result.returncode == 2
-    assert "TISSERAND_TOKEN is missing" in one_line(result)
+    assert "TISSERAND_TOKEN manque" in one_line(result)
 
 
 def test_bad_database_url_is_one_line(tmp_path: Path) -> None:
@@ -64,9 +64,21 @@ def test_unknown_option_is_one_line(tmp_path: Path) -> None:
     assert tisserand("nonsense", cwd=tmp_path).returncode == 2
 
 
-def test_help_answers(tmp_path: Path) -> None:
+def test_help_answers_in_french(tmp_path: Path) -> None:
     for args in (("--help",), ("run", "--help"), ("demo", "--help"), ("db", "upgrade", "--help")):
-        assert tisserand(*args, cwd=tmp_path).returncode == 0
+        result = tisserand(*args, cwd=tmp_path)
+        assert result.returncode == 0
+        assert result.stdout.startswith("utilisation : tisserand")
+        for english in ("usage:", "show this help", "positional arguments"):
+            assert english not in result.stdout
+    run = tisserand("run", "--help", cwd=tmp_path).stdout
+    assert "TISSERAND_TOKEN" in run and ".env" in run and "@BotFather" in run
+    wrong = tisserand("sandbox", "--port", "huit", cwd=tmp_path)
+    assert wrong.returncode == 2
+    assert one_line(wrong) == (
+        "tisserand sandbox: --port attend un nombre entier, pas « huit » "
+        "(voir tisserand sandbox --help)"
+    )
 
 
 def test_db_upgrade(tmp_path: Path) -> None:

@@ -24,12 +24,12 @@ def test_run_answers_aide_then_filiere_rejoindre_annuaire_journal(
         (P, G, "say", "/rejoindre", G, "pour rejoindre"),
         (P, G, "press", "Rejoindre en privé", P, "Quelle organisation représentez-vous"),
         (P, None, "say", "GAEC des Estives", P, "À quelle famille"),
-        (P, None, "press", "Entreprise", P, "Touchez-en un ou plusieurs"),
+        (P, None, "press", "Entreprise ou exploitation", P, "Touchez-en un ou plusieurs"),
         (P, None, "press", "Élevage", P, lambda m: ["✅ Élevage"] in m["buttons"]),
-        (P, None, "press", "Valider", P, "Dans quelle commune"),
+        (P, None, "press", "Valider", P, "Quelle est votre commune"),
         (P, None, "say", "Allanche", P, "Voulez-vous apparaître dans l'annuaire"),
         (P, None, "press", "Oui, m'afficher", P, "Bienvenue, vous faites partie"),
-        (P, G, "say", "/annuaire", G, "s'affiche en privé"),
+        (P, G, "say", "/annuaire", G, "se consulte en privé"),
         (
             P,
             None,
@@ -76,3 +76,39 @@ def test_a_second_poller_stops_the_bot_with_one_clear_line(
     last = err.strip().splitlines()[-1]
     assert last.startswith("tisserand: Another process is already polling")
     assert "Traceback" not in err
+
+
+def test_the_readme_sandbox_example_works(
+    sandbox_url: str, database_url: str, tmp_path: Path
+) -> None:
+    """The README's curl requests, against a served sandbox and a real `tisserand run`."""
+    import json
+    import re
+    import urllib.request
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Tester un vrai processus sans Telegram")[1].split("```bash")[1]
+    block = block.split("```")[0]
+    requests = re.findall(
+        r"curl -s (?:-X POST )?'?(http://127\.0\.0\.1:8081\S+?)'?(?: -d '(.+)')?$",
+        block,
+        flags=re.M,
+    )
+    assert len(requests) == 4
+    client = SandboxClient(sandbox_url)
+    bot = start_bot(sandbox_url, database_url, tmp_path)
+    answers = []
+    try:
+        for url, body in requests:
+            url = url.replace("http://127.0.0.1:8081", sandbox_url)
+            if "messages?" in url:
+                client.wait_for(100001, "Ce que je peux faire pour vous", timeout=30)
+            data = body.encode() if body else None
+            with urllib.request.urlopen(urllib.request.Request(url, data=data)) as response:
+                assert response.status == 200
+                answers.append(json.loads(response.read()))
+    finally:
+        stop(bot)
+    assert answers[0]["id"] == 100001
+    assert any("Ce que je peux faire pour vous" in m["plain"] for m in answers[2])
+    assert answers[3][0]["first_name"] == "Claire"

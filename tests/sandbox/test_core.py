@@ -401,6 +401,23 @@ def test_join_and_leave(sb: Sandbox, alice: SandboxUser) -> None:
         sb.send_text(bob, admin_group, "encore là ?")
 
 
+def test_adding_several_people_at_once(sb: Sandbox, alice: SandboxUser) -> None:
+    bob, carol = sb.add_user("Bob"), sb.add_user("Carol")
+    group = sb.create_group("A", owner=alice)
+    sb.pop_updates()
+    added = sb.add_members(alice, group, [bob, carol])
+    assert _types(added) == ["message", "chat_member", "chat_member"]
+    message = added[0]["message"]
+    assert message["from"]["id"] == alice.id
+    assert [u["id"] for u in message["new_chat_members"]] == [bob.id, carol.id]
+    assert [u["chat_member"]["from"]["id"] for u in added[1:]] == [alice.id, alice.id]
+    assert group.members[carol.id] == "member"
+    with pytest.raises(SandboxError):
+        sb.add_members(alice, group, [bob])  # already in
+    with pytest.raises(SandboxError):
+        sb.add_members(sb.add_user("Dan"), group, [sb.add_user("Eve")])  # not a member
+
+
 def test_anonymous_admin(sb: Sandbox, alice: SandboxUser) -> None:
     bob = sb.add_user("Bob")
     group = sb.create_group("G", owner=alice, members=[bob])
