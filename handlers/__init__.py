@@ -32,8 +32,10 @@ def features() -> list[object]:
         collective,
         conversation,
         journal,
+        meetings,
         members,
         paging,
+        roadmap,
         roles,
     )
 
@@ -46,6 +48,8 @@ def features() -> list[object]:
         members.FEATURE,
         roles.FEATURE,
         journal.FEATURE,
+        meetings.FEATURE,
+        roadmap.FEATURE,
     ]
 
 
