@@ -38,7 +38,7 @@ def check_timezone(cal: Calendar) -> None:
     kinds = {c.name for c in zones[0].subcomponents}
     assert kinds == {"STANDARD", "DAYLIGHT"}
     # The zone comes before the events that use it.
-    assert [c.name for c in cal.subcomponents][0] == "VTIMEZONE"
+    assert cal.subcomponents[0].name == "VTIMEZONE"
 
 
 async def test_add_to_calendar_sends_an_rfc5545_file_then_changes_with_the_same_uid(
