@@ -64,7 +64,14 @@ async def cr_button(ctx: Ctx, meeting_id: int) -> None:
     meeting, collective = await meetings_svc.with_collective(ctx.uow, meeting_id)
     await svc.check_reporter(ctx.uow, meeting, collective, ctx.me, ctx.now)
     ctx.edit_markup_off()
-    await conversation.start(ctx, flows.MINUTES, collective_id=collective.id, subject_id=meeting.id)
+    members = await ctx.uow.memberships.of_collective(collective.id)
+    await conversation.start(
+        ctx,
+        flows.MINUTES,
+        collective_id=collective.id,
+        subject_id=meeting.id,
+        data={"people": flows.people(members)},
+    )
 
 
 async def minutes_finished(ctx: Ctx, finished: Finished) -> None:

@@ -560,7 +560,10 @@ def _meeting_options(ctx: StepContext) -> list[Option]:
         Option(
             str(m.id),
             caption(
-                "meetings/pick", ctx.lang, when=when_text(m.starts_at, ctx), title=m.title[:40]
+                "meetings/pick",
+                ctx.lang,
+                when=svc.short_when(m.starts_at, subject.collective, ctx.lang),
+                title=m.title[:40],
             ),
         )
         for m in subject.meetings
@@ -628,7 +631,7 @@ async def _load_minutes(uow: UnitOfWork, conversation: Conversation) -> MeetingS
     subject = await _load_meeting(uow, conversation)
     if subject is None:
         return None
-    subject.members = (await uow.memberships.of_collective(subject.collective.id))[:MAX_PEOPLE]
+    subject.members = await uow.memberships.of_collective(subject.collective.id)
     subject.participants = {
         p.person_id: p for p in await uow.repo(MeetingRepo).participants(subject.meeting.id)
     }
@@ -643,7 +646,6 @@ async def _guard_minutes(ctx: StepContext) -> None:
 def _minutes_params(ctx: StepContext) -> dict[str, Any]:
     subject: MeetingSubject = ctx.subject
     pending = ctx.data.get("pending") or {}
-    porteur = next((m for m in subject.members if m.person_id == pending.get("porteur")), None)
     return {
         "c": subject.collective,
         "meeting": subject.meeting,
@@ -651,18 +653,23 @@ def _minutes_params(ctx: StepContext) -> dict[str, Any]:
         "decisions": ctx.data.get("decisions", 0),
         "actions": ctx.data.get("actions", 0),
         "action": pending.get("text"),
-        "porteur": porteur.person.display_name if porteur is not None else None,
+        "porteur": pending.get("name"),
     }
 
 
-def _member_label(member: Membership) -> str:
+def member_label(member: Membership) -> str:
     name = member.person.display_name
     return f"{name} · {member.organisation}"[:60] if member.organisation else name[:60]
 
 
+def people(members: list[Membership]) -> list[list[object]]:
+    """The members /cr offers (attendance, porteurs), kept for the whole conversation: someone
+    who leaves meanwhile stays on the buttons, and is refused as a porteur with a clear answer."""
+    return [[m.person_id, member_label(m)] for m in members[:MAX_PEOPLE]]
+
+
 def _people_options(ctx: StepContext) -> list[Option]:
-    subject: MeetingSubject = ctx.subject
-    return [Option(str(m.person_id), _member_label(m)) for m in subject.members]
+    return [Option(str(person_id), str(name)) for person_id, name in ctx.data.get("people", [])]
 
 
 def _attendance_chosen(ctx: StepContext) -> list[str]:
@@ -715,7 +722,9 @@ def _action_steps(number: int) -> list[Step]:
 
     async def save_porteur(ctx: StepContext, value: str) -> None:
         person = await roadmap.check_porteur(ctx.uow, collective_of(ctx), int(value))
-        ctx.remember(pending={**ctx.data["pending"], "porteur": person.id})
+        ctx.remember(
+            pending={**ctx.data["pending"], "porteur": person.id, "name": person.display_name}
+        )
 
     async def save_due(ctx: StepContext, value: str) -> None:
         ctx.remember(pending={**ctx.data["pending"], "due": value})

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from babel.dates import format_date
+
 from bot.catalog import leviers
 from bot.conversation import SentFile
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Role
@@ -175,6 +177,7 @@ async def add_action(
             "action_id": action.id,
             "text": text[:200],
             "due_on": due_on.isoformat(),
+            "due": format_date(due_on, "d MMMM y", locale=collective.language),
             "levier": levier,
         },
     )

@@ -50,7 +50,7 @@ async def schedule(
         await h.say(claire, None, agenda)
 
 
-def shown(h: Harness, chat: SandboxChat, message_id: int) -> str:
+def shown(h: Harness, chat: SandboxChat | SandboxUser, message_id: int) -> str:
     """What a (live, edited) bot message shows now."""
     return next(m for m in h.sandbox.bot_messages(chat) if m.message_id == message_id).plain
 
