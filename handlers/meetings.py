@@ -359,7 +359,7 @@ async def poll_finished(ctx: Ctx, finished: Finished) -> None:
     ctx.say("meetings/poll_thanks", poll=subject.poll, c=subject.collective)
 
 
-async def poll_table_button(ctx: Ctx, poll_id: int) -> None:
+async def poll_table_button(ctx: Ctx, poll_id: int, refresh: str = "") -> None:
     table = await date_polls.results(ctx.uow, poll_id, ctx.me)
     rows: Rows = []
     if table.poll.status == "open":
@@ -375,9 +375,9 @@ async def poll_table_button(ctx: Ctx, poll_id: int) -> None:
             ]
             for line in table.lines
         ]
-        rows.append([(ctx.caption("meetings/refresh"), ("mpt", table.poll.id))])
-    pressed = ctx.update.callback_query is not None and ctx.is_private
-    ctx.show("meetings/poll_results", rows, edit=pressed, t=table, c=table.collective)
+        rows.append([(ctx.caption("meetings/refresh"), ("mpt", table.poll.id, "r"))])
+    # « Actualiser » redraws the table in place; from elsewhere, it comes as a new message.
+    ctx.show("meetings/poll_results", rows, edit=refresh == "r", t=table, c=table.collective)
 
 
 async def pick_button(ctx: Ctx, poll_id: int, slot_id: int) -> None:
@@ -506,7 +506,7 @@ FEATURE = Feature(
         Button("mcancel", cancel_button, ONE),
         Button("mcancelok", cancel_confirmed, ONE),
         Button("mpa", poll_answer_button, ONE),
-        Button("mpt", poll_table_button, ONE),
+        Button("mpt", poll_table_button, (Int(1), Word("r")), optional=1),
         Button("mpick", pick_button, (Int(1), Int(1))),
         Button("modj", odj_decide_button, (Int(1), Word("ok", "no"))),
         Button("mmute", mute_button, ONE),

@@ -18,7 +18,7 @@ from bot.services import meetings as meetings_svc
 from bot.services import roadmap as svc
 from bot.services.errors import Refusal
 from bot.services.members import require_role
-from bot.texts import caption, render
+from bot.texts import caption, format_when, render
 from handlers import conversation
 from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows, keyboard
@@ -86,7 +86,7 @@ async def minutes_finished(ctx: Ctx, finished: Finished) -> None:
     lines = [
         (a, people[a.porteur_id].display_name if a.porteur_id in people else "—") for a in actions
     ]
-    when = meetings_svc.relative_when(meeting.starts_at, collective, collective.language, ctx.now)
+    when = format_when(meeting.starts_at, collective.timezone, collective.language, now=ctx.now)
     params: dict[str, Any] = {
         "meeting": meeting,
         "c": collective,

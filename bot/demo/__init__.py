@@ -21,9 +21,9 @@ __all__ = ["SCENES", "START", "WOOL_ACTORS", "Actor", "Scene", "Story", "run_dem
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
-    from bot.demo.scenes import collective
+    from bot.demo.scenes import collective, meetings
 
-    return [collective.play]
+    return [collective.play, meetings.play]
 
 
 SCENES = _scenes
@@ -42,8 +42,12 @@ async def run_demo(out: Path, *, quiet: bool = False) -> int:
     transcript = Transcript(harness.sandbox, echo=not quiet)
     async with harness:
         story = Story(harness, transcript, out)
-        for play in SCENES():
-            await play(story)
+        try:
+            for play in SCENES():
+                await play(story)
+        finally:
+            if story.harness is not harness:  # a scene restarted the bot
+                await story.harness.stop()
     transcript.write(out)
     if not quiet:
         print(f"\nTranscription : {out / 'transcript.md'} et {out / 'transcript.html'}")
