@@ -227,3 +227,60 @@ async def test_calendar_times_are_right_on_both_sides_of_a_change_of_clocks(
     cal, name, _ = calendar_of(h, users[0])
     assert name == "reunions.ics" and len(events(cal)) == 11
     assert str(cal["X-WR-CALNAME"]) == "Filière laine du Cantal"
+
+
+async def test_every_other_week_and_the_last_weekday_of_the_month(harness: Harness) -> None:
+    h = harness
+    h.clock.set(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    group, claire, _ = await members(h, 1)
+    # Thursday 28 January 2027 is the last Thursday of January (and its fourth).
+    await h.say(claire, None, "/comite")
+    await h.press(claire, None, "Une date fixée")
+    await h.press(claire, None, "Café ESS")
+    await h.press(claire, None, "Garder")
+    await h.say(claire, None, "28/01 18h")
+    await h.press(claire, None, "Oui, c'est bien ça")
+    assert h.last(claire).buttons[:5] == [
+        ["Une seule fois"],
+        ["Chaque semaine, le jeudi"],
+        ["Toutes les deux semaines, le jeudi"],
+        ["Le quatrième jeudi de chaque mois"],
+        ["Le dernier jeudi de chaque mois"],
+    ]
+    await h.press(claire, None, "Le dernier jeudi de chaque mois")
+    await h.press(claire, None, "1 h")
+    await h.say(claire, None, "Café associatif, Murat")
+    await h.press(claire, None, "Pas d'ordre du jour")
+    await schedule(h, claire, when="7/01 9h", kind="Groupe de travail", repeat="Toutes les deux")
+
+    async with h.app.deps.uow() as uow:
+        rows = list(await uow.session.scalars(select(Meeting).order_by(Meeting.starts_at)))
+    cafe = [m.starts_at.astimezone(PARIS).date().isoformat() for m in rows if m.kind == "cafe_ess"]
+    work = [m.starts_at.astimezone(PARIS).date().isoformat() for m in rows if m.kind != "cafe_ess"]
+    assert cafe == ["2027-01-28", "2027-02-25", "2027-03-25"]  # 25 March: the last, not the 4th
+    assert work == [
+        "2027-01-07",
+        "2027-01-21",
+        "2027-02-04",
+        "2027-02-18",
+        "2027-03-04",
+        "2027-03-18",
+        "2027-04-01",
+    ]
+
+
+async def test_an_animator_demoted_half_way_cannot_schedule(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await members(h, 1)
+    await h.say(claire, None, "/role")
+    await h.press(claire, None, "Acteur0")
+    await h.press(claire, None, "Animateur")
+    await h.say(users[0], None, "/comite")
+    await h.press(users[0], None, "Une date fixée")
+    await h.say(claire, None, "/role")
+    await h.press(claire, None, "Acteur0")
+    await h.press(claire, None, "Membre")
+    await h.press(users[0], None, "Comité de filière")
+    assert "Seule l'équipe d'animation" in h.sandbox.toasts[-1][1]
+    async with h.app.deps.uow() as uow:
+        assert list(await uow.session.scalars(select(Meeting))) == []

@@ -228,6 +228,10 @@ async def test_observers_answer_and_non_members_cannot(harness: Harness) -> None
     observer = users[1]
     await h.press(observer, group, "Peut-être")
     assert "vous viendrez peut-être" in h.sandbox.toasts[-1][1]
+    # Observers get the reminders too.
+    h.clock.set(datetime(2026, 12, 3, 13, 0, tzinfo=UTC))
+    await h.tick()
+    assert h.last(observer).plain.startswith(nb("⏰ Rappel : Comité de filière"))
     stranger = h.sandbox.add_user("Stranger")
     h.sandbox.join(stranger, group)
     await h.flush()
