@@ -367,3 +367,33 @@ async def test_the_agenda_takes_proposals_the_team_accepts_or_declines(harness: 
     kinds = await journal_kinds(h, group)
     for kind in ("agenda_proposed", "agenda_accepted", "agenda_declined", "agenda_added"):
         assert kind in kinds
+
+
+async def test_the_longest_announcement_still_fits_in_one_message(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await wool_collective(h, members=21)
+    s = scene(h)
+    for i, user in enumerate(users):
+        await s.onboard(
+            user, actor(org=f"{i:02d} " + "Organisation au nom très long " * 6), via_group=group
+        )
+    agenda = "\n".join(f"{i:02d} " + "point " * 33 for i in range(10))
+    await schedule(
+        h,
+        claire,
+        kind="Groupe de travail",
+        place="Salle " * 50,
+        agenda=agenda,
+    )
+    for i in range(5):
+        await h.say(claire, None, "/odj")
+        await h.say(claire, None, f"{i} " + "ajout " * 33)
+    await h.tick()
+    announcement = h.last(group)
+    for user in users:
+        await h.press(user, group, "Je viens", message_id=announcement.message_id)
+    await h.tick(timedelta(minutes=2))
+    text = shown(h, group, announcement.message_id)
+    assert "👥 21 viennent" in text and "et 1 autre." in text
+    assert text.count("\n• ") == 15
+    assert len(text) < 4096
