@@ -117,7 +117,7 @@ async def test_add_to_calendar_sends_an_rfc5545_file_then_changes_with_the_same_
     (event,) = events(cal)
     assert str(event["UID"]) == meeting.uid and int(event["SEQUENCE"]) == 3
     assert str(event["STATUS"]) == "CANCELLED"
-    assert nb("Annulée : Comité de filière") in caption
+    assert nb("Réunion annulée : Comité de filière") in caption
     async with h.app.deps.uow() as uow:
         row = await uow.session.get(MeetingParticipant, (meeting.id, 2))
         assert row is not None and row.ics_sequence == 3

@@ -296,10 +296,13 @@ async def test_an_answer_to_a_cancelled_meeting_is_refused(harness: Harness) -> 
     await h.say(claire, None, "/reunions")
     await h.press(claire, None, "Comité de filière")
     await h.press(claire, None, "Annuler la réunion")
-    assert nb("Annuler « Comité de filière »") in h.last(claire).plain
+    assert (
+        nb("Annuler la réunion « Comité de filière » du jeudi 10 décembre à 14 h ?")
+        in h.last(claire).plain
+    )
     await h.press(claire, None, "Oui, l'annuler")
     assert "est annulée" in h.last(claire).plain
-    assert h.last(group).plain.startswith(nb("❌ Annulée : Comité de filière"))
+    assert h.last(group).plain.startswith(nb("❌ Réunion annulée : Comité de filière"))
     meeting = await only_meeting(h)
     assert (meeting.status, meeting.sequence) == ("cancelled", 1)
     h.sandbox.press_data(users[0], group, announcement.message_id, f"1|mv|{meeting.id}|no|g")
@@ -315,10 +318,10 @@ async def test_an_answer_to_a_cancelled_meeting_is_refused(harness: Harness) -> 
     final = next(
         m for m in h.sandbox.bot_messages(group) if m.message_id == announcement.message_id
     )
-    assert final.plain.startswith("❌ Annulée") and final.buttons == []
+    assert final.plain.startswith("❌ Réunion annulée") and final.buttons == []
     assert "meeting_cancelled" in await journal_kinds(h, group)
     # The person who said Je viens is told in private.
-    assert any(nb("Annulée : Comité de filière") in t for t in h.bot_texts(users[0]))
+    assert any(nb("Réunion annulée : Comité de filière") in t for t in h.bot_texts(users[0]))
 
 
 async def test_the_agenda_takes_proposals_the_team_accepts_or_declines(harness: Harness) -> None:
