@@ -452,7 +452,7 @@ async def schedule(
         repeat=repeat,
     )
     if series is not None:
-        await extend_series(uow, series, collective, now)
+        await extend_series(uow, series, collective, now, journaled=False)
     return meeting
 
 
@@ -461,10 +461,16 @@ def _format(moment: datetime, collective: Collective, now: datetime) -> str:
 
 
 async def extend_series(
-    uow: UnitOfWork, series: MeetingSeries, collective: Collective, now: datetime
+    uow: UnitOfWork,
+    series: MeetingSeries,
+    collective: Collective,
+    now: datetime,
+    *,
+    journaled: bool = True,
 ) -> int:
     """Create the occurrences now within three months, then come back when the next one
-    enters that window. Each occurrence is created once, whatever restarts."""
+    enters that window. Each occurrence is created once, whatever restarts. Those added on
+    the way are journaled (`journaled`); the first ones are in the series' own line."""
     tz = zone(collective)
     created = 0
     r = repo(uow)
@@ -478,7 +484,7 @@ async def extend_series(
                 series.place,
                 series.visio_url,
             )
-            await _create(
+            occurrence = await _create(
                 uow,
                 collective,
                 draft,
@@ -488,6 +494,10 @@ async def extend_series(
                 announce_at=start - ANNOUNCE_AHEAD,
             )
             created += 1
+            if journaled:
+                await _journal(
+                    uow, occurrence, collective, "meeting_occurrence_added", now, actor_id=None
+                )
         series.generated_until = start
     following = next_series_start(series, tz, series.generated_until)
     await uow.due.schedule(

@@ -170,6 +170,10 @@ async def test_a_recurring_comite_every_first_tuesday_three_months_ahead_each_on
     assert (await starts())[-1] == datetime(2027, 4, 6, 14, 0)  # summer time, still 14 h
     await h.tick(timedelta(minutes=30))
     assert len(await starts()) == 4  # created once
+    await h.say(claire, None, "/journal")
+    assert nb("Nouvelle date de la réunion régulière « Comité de filière » : le mardi 6 avril") in (
+        h.last(claire).plain
+    )
     # Only the first is announced now; the next one two weeks before.
     await h.tick()
     assert len([m for m in h.sandbox.bot_messages(group) if m.plain.startswith("📅 Comité")]) == 1
