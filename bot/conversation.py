@@ -51,6 +51,14 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True)
+class SentFile:
+    """A document sent as the answer to a question that accepts one (`Step.files`)."""
+
+    file_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Option:
     value: str  # short: it travels in the callback data
     label: str  # plain text, as the person reads it on the button
@@ -102,6 +110,11 @@ class Step:
     # Label macros for the « Garder … » and « Passer » buttons, when the usual ones do not fit.
     keep_caption: str | None = None
     skip_caption: str | None = None
+    # After the answer is saved: the name of the step to ask next instead of the following
+    # one (None: the following one). Going back to an earlier step trims the history to it.
+    goto: Callable[[StepContext], str | None] | None = None
+    # TEXT: a document sent instead of text is the answer too (`save` gets a `SentFile`).
+    files: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -285,6 +298,22 @@ class Engine:
         await step.save(ctx, value)
         return await self._advance(ctx, flow, step, None)
 
+    async def on_file(
+        self, uow: UnitOfWork, person: Person, now: datetime, lang: str, sent: SentFile
+    ) -> Outcome | None:
+        """A document sent to the question in front of the person; None when that question
+        does not take one (or there is none)."""
+        conversation = await uow.conversations.active(person.id)
+        if conversation is None:
+            return None
+        flow = self._flow(conversation)
+        ctx = await self._context(uow, person, now, lang, conversation, flow)
+        step = flow.step(ctx, conversation.step)
+        if step.kind != Kind.TEXT or not step.files:
+            return None
+        await step.save(ctx, sent)
+        return await self._advance(ctx, flow, step, None)
+
     async def on_button(
         self,
         uow: UnitOfWork,
@@ -371,6 +400,9 @@ class Engine:
     def _next(self, ctx: StepContext, flow: Flow, step: Step) -> Step | None:
         if ctx.data.get("_single"):
             return None
+        target = step.goto(ctx) if step.goto is not None else None
+        if target is not None:
+            return flow.step(ctx, target)
         steps = flow.steps_for(ctx)
         names = [s.name for s in steps]
         for following in steps[names.index(step.name) + 1 :]:
@@ -384,7 +416,11 @@ class Engine:
         following = self._next(ctx, flow, step)
         if following is None:
             return await self._finish(ctx, flow, answered)
-        ctx.remember(_history=[*ctx.data.get("_history", []), step.name])
+        history = [*ctx.data.get("_history", []), step.name]
+        if following.name in history:
+            # Back to an earlier question (`goto`): as it was when first asked.
+            history = history[: history.index(following.name)]
+        ctx.remember(_history=history)
         return Outcome(answered=answered, question=await self._ask(ctx, flow, following))
 
     async def _ask(self, ctx: StepContext, flow: Flow, step: Step) -> Question:

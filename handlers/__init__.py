@@ -33,9 +33,11 @@ def features() -> list[object]:
         conversation,
         greetings,
         journal,
+        meetings,
         members,
         paging,
         privacy,
+        roadmap,
         roles,
     )
 
@@ -50,6 +52,8 @@ def features() -> list[object]:
         roles.FEATURE,
         journal.FEATURE,
         privacy.FEATURE,
+        meetings.FEATURE,
+        roadmap.FEATURE,
     ]
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bot.conversation import Action, Kind, Outcome, Question
+from bot.conversation import Action, Kind, Outcome, Question, SentFile
 from bot.replies import FollowUp
 from bot.services.errors import Refusal
 from handlers.common import Button as ButtonRow
@@ -142,6 +142,15 @@ async def on_other(ctx: Ctx) -> None:
     if current is None:
         ctx.say("no_question")
         return
+    message = ctx.update.effective_message
+    document = message.document if message is not None else None
+    if document is not None:
+        # A question that takes a document (the minutes of a meeting) takes this one.
+        sent = SentFile(document.file_id, document.file_name or "document")
+        outcome = await ctx.registry.engine.on_file(ctx.uow, ctx.me, ctx.now, ctx.person_lang, sent)
+        if outcome is not None:
+            await show(ctx, outcome, pressed=False)
+            return
     kind = await ctx.registry.engine.kind_of(ctx.uow, ctx.me, ctx.now, ctx.person_lang, current)
     raise Refusal("answer_in_text" if kind == Kind.TEXT else "use_buttons")
 

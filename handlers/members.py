@@ -154,6 +154,8 @@ async def show_profile(ctx: Ctx, collective: Collective) -> None:
         [(ctx.caption("edit_famille"), ("edit", mid, "famille"))],
         [(ctx.caption("edit_commune"), ("edit", mid, "commune"))],
         [(ctx.caption("edit_consent"), ("edit", mid, "consent"))],
+        # The comités feature: meeting reminders in private, on or off.
+        [(ctx.caption("meetings/mute", on=member.meeting_reminders), ("mmute", mid))],
     ]
     if collective.maillons:
         word = "edit_themes" if svc.vision_word(collective) == "themes" else "edit_maillons"

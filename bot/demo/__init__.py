@@ -30,9 +30,9 @@ __all__ = [
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
-    from bot.demo.scenes import collective
+    from bot.demo.scenes import collective, meetings
 
-    return [collective.play]
+    return [collective.play, meetings.play]
 
 
 SCENES = _scenes
@@ -51,9 +51,13 @@ async def play_demo(out: Path, *, echo: bool = False) -> Transcript:
     transcript = Transcript(harness.sandbox, echo=echo)
     async with harness:
         story = Story(harness, transcript, out)
-        for play in SCENES():
-            await play(story)
-        transcript.capture()
+        try:
+            for play in SCENES():
+                await play(story)
+            transcript.capture()
+        finally:
+            if story.harness is not harness:  # a scene restarted the bot
+                await story.harness.stop()
     return transcript
 
 

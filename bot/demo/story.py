@@ -34,6 +34,16 @@ class Story:
             self.users[key] = self.harness.sandbox.add_user(first_name, **kwargs)
         return self.users[key]
 
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database, sandbox and clock, as after
+        a restart of the server: what was stored carries on."""
+        old = self.harness
+        await old.stop()
+        new = Harness(old.settings, clock=old.clock, sandbox=old.sandbox, migrate=False)
+        new._offset = old._offset
+        await new.start()
+        self.harness = new
+
     def group(self, key: str, title: str, **kwargs: Any) -> SandboxChat:
         if key not in self.groups:
             self.groups[key] = self.harness.sandbox.create_group(title, **kwargs)

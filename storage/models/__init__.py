@@ -19,12 +19,29 @@ from storage.models.core import (
     Person,
 )
 from storage.models.greetings import Greeting
+from storage.models.meetings import (
+    AgendaItem,
+    DatePoll,
+    DatePollAnswer,
+    DatePollSlot,
+    Decision,
+    Meeting,
+    MeetingParticipant,
+    MeetingSeries,
+    MeetingSettings,
+    RoadmapAction,
+)
 
 __all__ = [
     "NAMING",
+    "AgendaItem",
     "Base",
     "Collective",
     "Conversation",
+    "DatePoll",
+    "DatePollAnswer",
+    "DatePollSlot",
+    "Decision",
     "Delivery",
     "DueWork",
     "Greeting",
@@ -32,7 +49,12 @@ __all__ = [
     "JournalEntry",
     "LiveMessage",
     "Maillon",
+    "Meeting",
+    "MeetingParticipant",
+    "MeetingSeries",
+    "MeetingSettings",
     "Membership",
     "MembershipMaillon",
     "Person",
+    "RoadmapAction",
 ]

@@ -224,6 +224,8 @@ class Membership(Base):
     famille_ess: Mapped[bool | None] = mapped_column(Boolean)
     commune: Mapped[str | None] = mapped_column(String(120))
     directory_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Meeting reminders in private (the comités feature); muted from /moi.
+    meeting_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
     joined_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
 

@@ -62,7 +62,9 @@ def test_presses_and_edits_are_shown_once(demo: Transcript) -> None:
     press, edit = lines[vision + 1], lines[vision + 2]
     assert demo.sentence(press) == nb("Claire appuie sur « Chaîne de valeur »")
     assert (edit.kind, edit.text) == ("edit", nb("Votre réponse : Chaîne de valeur"))
-    toggles = [line for line in lines if line.kind == "markup" and line.text]
+    toggles = [
+        line for line in lines if line.kind == "markup" and line.text and "Nadia" in line.chat
+    ]
     assert toggles and toggles[-1].text == "✅ Production, ✅ Sensibilisation"
     assert not any(line.kind == "message" and line.text.startswith("/start ") for line in lines)
     assert any(line.kind == "open" for line in lines)
