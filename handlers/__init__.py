@@ -35,6 +35,7 @@ def features() -> list[object]:
         members,
         paging,
         roles,
+        surveys,
     )
 
     return [
@@ -46,6 +47,7 @@ def features() -> list[object]:
         members.FEATURE,
         roles.FEATURE,
         journal.FEATURE,
+        surveys.FEATURE,
     ]
 
 
@@ -84,6 +86,10 @@ def register(application: TisserandApplication) -> None:
         "edited": lambda cb: MessageHandler(filters.UpdateType.EDITED_MESSAGE, cb),
         "private_text": lambda cb: MessageHandler(
             filters.ChatType.PRIVATE & NEW & filters.TEXT & ~filters.COMMAND, cb
+        ),
+        # Before "private_other": a feature that reads files takes them first.
+        "private_document": lambda cb: MessageHandler(
+            filters.ChatType.PRIVATE & NEW & filters.Document.ALL, cb
         ),
         "private_other": lambda cb: MessageHandler(
             filters.ChatType.PRIVATE & NEW & ~filters.TEXT & ~filters.StatusUpdate.ALL, cb

@@ -18,9 +18,18 @@ from storage.models.core import (
     MembershipMaillon,
     Person,
 )
+from storage.models.surveys import (
+    AnonymousResponse,
+    Survey,
+    SurveyParticipant,
+    SurveyResponse,
+    SurveyStatus,
+    SurveyTemplate,
+)
 
 __all__ = [
     "NAMING",
+    "AnonymousResponse",
     "Base",
     "Collective",
     "Conversation",
@@ -33,4 +42,9 @@ __all__ = [
     "Membership",
     "MembershipMaillon",
     "Person",
+    "Survey",
+    "SurveyParticipant",
+    "SurveyResponse",
+    "SurveyStatus",
+    "SurveyTemplate",
 ]
