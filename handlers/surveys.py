@@ -603,7 +603,7 @@ async def due_remind(deps: Any, due: DueContext) -> object:
     quiet hours kept, nobody who has answered, nobody unreachable); then the group, with
     the number of answers missing and no name."""
     payload = due.work.payload
-    plan = await svc.reminder_plan(due.uow, int(payload["survey"]), str(payload["closes"]))
+    plan = await svc.reminder_plan(due.uow, int(payload["survey"]), str(payload["closes"]), due.now)
     if plan is None:
         return None
     survey, collective = plan.survey, plan.collective

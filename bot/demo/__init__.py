@@ -21,9 +21,9 @@ __all__ = ["SCENES", "START", "WOOL_ACTORS", "Actor", "Scene", "Story", "run_dem
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
-    from bot.demo.scenes import collective
+    from bot.demo.scenes import collective, surveys
 
-    return [collective.play]
+    return [collective.play, surveys.play]
 
 
 SCENES = _scenes
@@ -40,10 +40,14 @@ async def run_demo(out: Path, *, quiet: bool = False) -> int:
     )
     harness = Harness(settings, clock=FakeClock(START))
     transcript = Transcript(harness.sandbox, echo=not quiet)
-    async with harness:
-        story = Story(harness, transcript, out)
+    await harness.start()
+    story = Story(harness, transcript, out)
+    try:
         for play in SCENES():
             await play(story)
+    finally:
+        # A scene may have restarted the bot: stop the one running now.
+        await story.harness.stop()
     transcript.write(out)
     if not quiet:
         print(f"\nTranscription : {out / 'transcript.md'} et {out / 'transcript.html'}")

@@ -34,6 +34,16 @@ class Story:
             self.users[key] = self.harness.sandbox.add_user(first_name, **kwargs)
         return self.users[key]
 
+    async def restart(self) -> None:
+        """The bot stops and a new one starts on the same database and sandbox, as after a
+        restart of the process: what people were answering is picked up from the database."""
+        old = self.harness
+        await old.stop()
+        new = Harness(old.settings, clock=old.clock, sandbox=old.sandbox, migrate=False)
+        new._offset = old._offset
+        await new.start()
+        self.harness = new
+
     def group(self, key: str, title: str, **kwargs: Any) -> SandboxChat:
         if key not in self.groups:
             self.groups[key] = self.harness.sandbox.create_group(title, **kwargs)

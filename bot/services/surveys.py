@@ -57,6 +57,7 @@ MAX_OPEN = timedelta(days=365)
 DEFAULT_OPEN = timedelta(days=14)
 CLOSING_HOUR = time(18, 0)
 OTHER_LIMIT = 200
+REMINDER_TOO_LATE = timedelta(hours=1)
 SUMMARY_BUDGET = 3300
 NEW_QUESTION_TYPES = ("text", "single", "multiple", "yesno")
 
@@ -1132,7 +1133,9 @@ class ReminderPlan:
     missing: int
 
 
-async def reminder_plan(uow: UnitOfWork, survey_id: int, closes: str) -> ReminderPlan | None:
+async def reminder_plan(
+    uow: UnitOfWork, survey_id: int, closes: str, now: datetime
+) -> ReminderPlan | None:
     """Who gets a reminder: active members who answer surveys, have not sent their answers
     and can be reached; None when the survey changed since the reminder was planned."""
     survey = await repo(uow).get(survey_id)
@@ -1144,7 +1147,8 @@ async def reminder_plan(uow: UnitOfWork, survey_id: int, closes: str) -> Reminde
     ):
         return None
     collective = await uow.collectives.get(survey.collective_id)
-    if collective is None:
+    if collective is None or now >= survey.closes_at - REMINDER_TOO_LATE:
+        # Overdue after a long stop: a reminder an hour before closing helps nobody.
         return None
     answered = await repo(uow).answered(survey.id)
     drafts = await repo(uow).drafts(ANSWER, survey.id)

@@ -267,7 +267,8 @@ def _question(entry: Any, index: int, problems: list[Problem]) -> Question | Non
     options = _options(entry.get("options", []), qid, problems)
     if kind in CHOICE_TYPES and not source and len(options) < 2:
         problems.append(Problem("few_options", qid))
-    if options and (kind not in CHOICE_TYPES or source):
+    # A launched survey keeps the options of its shared lists written out, with the source.
+    if options and kind not in CHOICE_TYPES:
         problems.append(Problem("options_not_here", qid))
     other = _flag(entry, "other", qid, problems, False)
     detail = _flag(entry, "detail", qid, problems, False)

@@ -18,6 +18,11 @@ from bot.texts import caption
 MIN_GROUP = 5
 
 
+def colon(lang: str) -> str:
+    """« : » as French writes it (a narrow no-break space before), or English."""
+    return ": " if lang == "en" else "\u202f: "
+
+
 def _holds(question: Question, answers: dict[str, Any]) -> bool:
     return not question.condition or conditions.holds(conditions.parse(question.condition), answers)
 
@@ -83,7 +88,7 @@ def reads(question: Question, answers: dict[str, Any], lang: str) -> str | None:
         text = choice_label(question, str(item), lang)
         extra = answers.get(f"{question.id}:{item}")
         if extra:
-            text += f" : {extra}" if item == OTHER else f" ({extra})"
+            text += f"{colon(lang)}{extra}" if item == OTHER else f" ({extra})"
         parts.append(text)
     return ", ".join(parts) if parts else caption("none_chosen", lang)
 
@@ -159,11 +164,7 @@ def tally(survey: SurveyDef, answers: Sequence[dict[str, Any]], lang: str) -> li
             for key, text in a.items():
                 if key.startswith(f"{question.id}:") and text:
                     item = key.split(":", 1)[1]
-                    found.texts.append(
-                        f"{choice_label(question, item, lang)} : {text}"
-                        if item != OTHER
-                        else f"{caption('surveys/other', lang)} : {text}"
-                    )
+                    found.texts.append(f"{choice_label(question, item, lang)}{colon(lang)}{text}")
         tallies.append(found)
     return tallies
 
@@ -337,11 +338,11 @@ def free_texts(
             for key, text in answers.items():
                 if key.startswith(f"{question.id}:") and text:
                     item = key.split(":", 1)[1]
-                    texts.append(f"{choice_label(question, item, lang)} : {text}")
+                    texts.append(f"{choice_label(question, item, lang)}{colon(lang)}{text}")
             who = respondent.name + (
                 f" ({respondent.organisation})" if respondent.organisation else ""
             )
-            lines += [f"{who} : {t}" if named and who else t for t in texts]
+            lines += [f"{who}{colon(lang)}{t}" if named and who else t for t in texts]
         if lines:
             found.append((question.label, lines))
     return found

@@ -45,6 +45,7 @@ MAX_ROWS = 500
 LABEL = "label::Français (fr)"
 HINT = "hint::Français (fr)"
 METADATA = ("start", "end", "today", "deviceid")
+UNDERSTOOD = ("text", "integer", "int", "decimal", "range", "note")
 SURVEY_COLUMNS = ("type", "name", "label", "hint", "required", "constraint", "relevant")
 SURVEY_COLUMNS_MORE = ("parameters", "tisserand")
 YES_NO = ({"oui", "non"}, {"yes", "no"})
@@ -219,6 +220,9 @@ def _row(
     problems: list[Problem],
 ) -> dict[str, Any] | None:
     name = _cell(row, "name")
+    if not _SELECT.fullmatch(kind) and kind not in UNDERSTOOD:
+        problems.append(Problem("xls_type", name or None, {"row": number, "type": kind}))
+        return None
     if not name:
         problems.append(Problem("xls_no_name", params={"row": number}))
         return None
