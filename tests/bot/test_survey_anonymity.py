@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 
 from bot.sandbox.harness import Harness
-from storage.models import AnonymousResponse, JournalEntry, SurveyParticipant
+from storage.models import AnonymousResponse, SurveyParticipant
 from tests.bot.survey_helpers import (
     CLOSING,
     NeedsAnswers,

@@ -20,10 +20,10 @@ from tests.bot.survey_helpers import (
     latest_survey,
     launch_survey,
     launched,
-    members,
-    named_answers,
     live_message,
     live_text,
+    members,
+    named_answers,
     person_of,
     rows,
 )

@@ -103,7 +103,8 @@ BAD_FILES = [
     ),
     (
         'title = "T"\n[[question]]\nid = "q1"\ntype = "yesno"\nlabel = "L"\n'
-        '[[question]]\nid = "q2"\ntype = "text"\nlabel = "M"\ncondition = "${q1} = \'peut-être\'"\n',
+        '[[question]]\nid = "q2"\ntype = "text"\nlabel = "M"\n'
+        "condition = \"${q1} = 'peut-être'\"\n",
         "q2",
         "« peut-être », qui n'est pas une réponse possible à « q1 »",
     ),

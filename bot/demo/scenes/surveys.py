@@ -161,7 +161,7 @@ def small_xlsform() -> bytes:
                 "yes",
                 "",
                 "",
-            ],  # noqa: E501
+            ],
             [
                 "integer",
                 "personnes",
@@ -169,7 +169,7 @@ def small_xlsform() -> bytes:
                 "no",
                 ". >= 1 and . <= 50",
                 "selected(${formations}, 'tri')",
-            ],  # noqa: E501
+            ],
             [
                 "select_one oui_non",
                 "accueil",
@@ -177,7 +177,7 @@ def small_xlsform() -> bytes:
                 "yes",
                 "",
                 "",
-            ],  # noqa: E501
+            ],
             ["text", "lieu", "Dans quel lieu ?", "no", "", "${accueil} = 'oui'"],
         ],
         "choices": [
