@@ -24,7 +24,7 @@ from bot.services.collectives import slugify
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.surveys import results as r
-from bot.surveys.model import MAX_OPTIONS
+from bot.surveys.model import MAX_OPTIONS, MAX_QUESTIONS
 from bot.surveys.xlsform import MAX_BYTES
 from bot.texts import caption, render
 from handlers import conversation
@@ -450,6 +450,8 @@ async def edit_button(
             ctx, edit_flow, collective_id=cid, subject_id=row_id, at_step="title"
         )
     elif action == "add":
+        if len(target.survey.questions) >= MAX_QUESTIONS:
+            raise Refusal("survey_many_questions", limit=MAX_QUESTIONS)
         ctx.edit_markup_off()
         await conversation.start(ctx, add_flow, collective_id=cid, subject_id=row_id)
     elif question_id is None or target.survey.question(question_id) is None:

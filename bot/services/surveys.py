@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from bot.conversation import Flow, Kind, Option, Step, StepContext
@@ -70,19 +70,16 @@ async def require_animator(uow: UnitOfWork, collective: Collective, person: Pers
     await require_role(uow, collective, person, ANIMATORS)
 
 
-# --- definitions, parsed once per revision
+# --- definitions, parsed once per loaded survey (and again when its wording changes)
 
-_DEFINITIONS: OrderedDict[tuple[int, int], m.SurveyDef] = OrderedDict()
+_DEFINITIONS: WeakKeyDictionary[Survey, tuple[int, m.SurveyDef]] = WeakKeyDictionary()
 
 
 def definition(survey: Survey) -> m.SurveyDef:
-    key = (survey.id, survey.revision)
-    found = _DEFINITIONS.get(key)
-    if found is None:
-        found = _DEFINITIONS[key] = m.from_json(survey.definition)
-        while len(_DEFINITIONS) > 256:
-            _DEFINITIONS.popitem(last=False)
-    return found
+    found = _DEFINITIONS.get(survey)
+    if found is None or found[0] != survey.revision:
+        found = _DEFINITIONS[survey] = (survey.revision, m.from_json(survey.definition))
+    return found[1]
 
 
 def live_key(survey_id: int) -> str:

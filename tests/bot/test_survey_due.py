@@ -162,6 +162,10 @@ async def test_at_closing_the_group_gets_results_and_the_team_the_rest(harness: 
     # Others receive nothing of it in private.
     assert not any("réponses écrites" in t for t in h.bot_texts(users[0]))
     assert "survey_closed" in await journal_kinds(h, group)
+    await h.say(claire, None, "/journal")
+    assert nb("L'enquête « Recensement des besoins des acteurs » est close, avec 2 réponses") in (
+        h.last(claire).plain
+    )
 
 
 def _csv(content: bytes) -> list[list[str]]:

@@ -308,6 +308,12 @@ async def test_the_animator_extends_closes_early_or_cancels(harness: Harness) ->
     assert live_message(h, group).buttons == []
     assert (await latest_survey(h)).status == "cancelled" and survey.id
     assert "survey_cancelled" in await journal_kinds(h, group)
+    await h.say(claire, None, "/journal")
+    journal = h.last(claire).plain
+    assert (
+        nb("Claire Morel a prolongé l'enquête « Recensement des besoins des acteurs »") in journal
+    )
+    assert nb("Claire Morel a annulé l'enquête « Recensement des besoins des acteurs »") in journal
 
 
 async def test_the_wording_can_be_corrected_only_until_the_first_answer(harness: Harness) -> None:
