@@ -48,6 +48,7 @@ from storage.models import Collective, Survey, SurveyStatus
 HOME_LINK, ANSWER_LINK = "eq", "ea"
 TEMPLATES_PAGE = 8
 MESSAGE_BUDGET = 3800
+CHART_PANELS = 12
 TEMPLATE_ACTIONS = ("show", "launch", "copy", "xls", "edit", "delete", "delyes")
 SURVEY_ACTIONS = (
     "show",
@@ -577,10 +578,9 @@ async def answer(ctx: Ctx, survey_id: int, *, modify: bool) -> None:
 async def answer_finished(ctx: Ctx, finished: Finished) -> None:
     subject: svc.AnswerSubject = finished.subject
     survey = subject.survey
+    collective = await subject.collective(ctx.uow)
     closes = (
-        svc.when(survey.closes_at, subject.collective, ctx.person_lang, ctx.now)
-        if survey.closes_at
-        else ""
+        svc.when(survey.closes_at, collective, ctx.person_lang, ctx.now) if survey.closes_at else ""
     )
     ctx.say("surveys/sent", survey=survey, closes=closes)
 
@@ -674,15 +674,19 @@ def pack(head: str, blocks: list[str], budget: int = MESSAGE_BUDGET) -> list[str
     return messages
 
 
-def chart_of(found: svc.SurveyResults) -> bytes | None:
-    panels = [
+def chart_panels(found: svc.SurveyResults) -> list[tuple[str, list[str], list[float]]]:
+    return [
         (t.question.label, [c.label for c in t.counts], [float(c.count) for c in t.counts])
         for t in found.tallies
         if t.is_chart
     ]
-    if not panels:
-        return None
-    return bar_panels(found.survey.title, panels)
+
+
+def chart_of(found: svc.SurveyResults) -> bytes | None:
+    """One image, a bar chart per choice question (the first CHART_PANELS: Telegram refuses
+    a photo taller than about twenty times its width)."""
+    panels = chart_panels(found)[:CHART_PANELS]
+    return bar_panels(found.survey.title, panels) if panels else None
 
 
 def file_name(survey: Survey, ext: str) -> str:
@@ -721,7 +725,15 @@ async def due_results(deps: Any, due: DueContext) -> object:
                 return later
         chart = await asyncio.to_thread(chart_of, found)
         if chart is not None:
-            text = render("surveys/chart_caption", lang, survey=survey, f=found)
+            total = len(chart_panels(found))
+            text = render(
+                "surveys/chart_caption",
+                lang,
+                survey=survey,
+                f=found,
+                shown=min(total, CHART_PANELS),
+                total=total,
+            )
             if later := await send(
                 "chart", collective.chat_id, text, photo=chart, thread_id=thread
             ):

@@ -670,44 +670,59 @@ async def entry(uow: UnitOfWork, survey_id: int, person: Person, now: datetime, 
 
 @dataclass
 class AnswerSubject:
+    """A survey being answered. The collective is read only when it is needed (a refusal,
+    the summary): each answer runs few statements, whatever the survey's size."""
+
     survey: Survey
-    collective: Collective
     membership_id: int
     role: str
     status: str
     steps: list[Step] | None = None
     _applicable: tuple[int, set[str]] | None = None
+    _collective: Collective | None = None
 
     @property
     def definition(self) -> m.SurveyDef:
         return definition(self.survey)
+
+    async def collective(self, uow: UnitOfWork) -> Collective:
+        if self._collective is None:
+            self._collective = await uow.collectives.get(self.survey.collective_id)
+            assert self._collective is not None  # the survey goes with its collective
+        return self._collective
 
 
 async def _load_answer(uow: UnitOfWork, conversation: Conversation) -> AnswerSubject | None:
     survey = await repo(uow).get(conversation.subject_id or 0)
     if survey is None:
         return None
-    collective = await uow.collectives.get(survey.collective_id)
     member = await repo(uow).answering_member(survey.collective_id, conversation.person_id)
-    if collective is None or member is None:
+    if member is None:
         return None
-    return AnswerSubject(survey, collective, member[0], member[1], member[2])
+    return AnswerSubject(survey, member[0], member[1], member[2])
 
 
 async def _guard_answer(ctx: StepContext) -> None:
     subject: AnswerSubject = ctx.subject
+    survey = subject.survey
+    closes = survey.closes_at
+    if (
+        subject.status == MembershipStatus.ACTIVE
+        and subject.role in ANSWERING
+        and survey.status == SurveyStatus.OPEN
+        and (closes is None or ctx.now < closes)
+    ):
+        return
+    collective = await subject.collective(ctx.uow)
     if subject.status != MembershipStatus.ACTIVE:
-        raise Refusal("not_member", collective=subject.collective.title)
+        raise Refusal("not_member", collective=collective.title)
     if subject.role not in ANSWERING:
         raise Refusal("survey_observer")
-    _require_open(SurveySubject(subject.survey, subject.collective), ctx.lang, ctx.now)
-    closes = subject.survey.closes_at
-    if closes is not None and ctx.now >= closes:
-        raise Refusal(
-            "survey_closed",
-            title=subject.survey.title,
-            when=when(closes, subject.collective, ctx.lang, ctx.now),
-        )
+    _require_open(SurveySubject(survey, collective), ctx.lang, ctx.now)
+    assert closes is not None
+    raise Refusal(
+        "survey_closed", title=survey.title, when=when(closes, collective, ctx.lang, ctx.now)
+    )
 
 
 def answers_of(ctx: StepContext) -> dict[str, Any]:
@@ -985,13 +1000,14 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _summary_params(ctx: StepContext) -> dict[str, Any]:
+async def _summary_params(ctx: StepContext) -> dict[str, Any]:
     subject: AnswerSubject = ctx.subject
     survey = subject.survey
+    collective = await subject.collective(ctx.uow)
     return {
         "survey": survey,
         "lines": summary(survey, answers_of(ctx), ctx.lang),
-        "closes": when(survey.closes_at, subject.collective, ctx.lang, ctx.now)
+        "closes": when(survey.closes_at, collective, ctx.lang, ctx.now)
         if survey.closes_at
         else None,
     }

@@ -386,3 +386,58 @@ async def test_a_group_that_is_no_collective_gets_no_survey(harness: Harness) ->
     assert "ne faites pas partie du collectif" in h.last(group).plain
     assert await draft_of(h, claire) is None
     assert await rows(h, SurveyResponse) == []
+
+
+async def test_an_answer_costs_a_few_sql_statements_whatever_the_survey_size(
+    harness: Harness,
+) -> None:
+    from sqlalchemy import event
+
+    from tests.unit.test_xlsform import workbook
+
+    h = harness
+    group, claire, users = await launched(h, 1)
+    jeanne = users[0]
+    await h.press(jeanne, group, "Répondre")
+    seen: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            seen.append(statement)
+
+    engine = h.app.deps.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        costs = []
+        for kind, value in (
+            ("say", "Élevage"),  # the first answer anyone gives also locks the wording
+            ("press", "Élevage"),
+            ("press", "Valider"),
+            ("press", "Des débouchés"),
+            ("press", "Valider"),
+            ("press", "Passer"),
+            ("say", "Le manque de tondeurs"),
+        ):
+            seen.clear()
+            await (h.say if kind == "say" else h.press)(jeanne, None, value)
+            costs.append(len(seen))
+        assert costs[0] <= 8 and max(costs[1:]) <= 7, costs
+
+        # Sixty questions: the same cost.
+        many = workbook(
+            [["type", "name", "label"], *[["text", f"q{i}", f"Question {i}"] for i in range(60)]],
+            None,
+            [["form_title"], ["Soixante questions"]],
+        )
+        await h.say(claire, None, "/enquete")
+        await h.press(claire, None, "Importer un XLSForm")
+        h.sandbox.send_document(claire, None, "soixante.xlsx", many)
+        await h.flush()
+        await launch_survey(h, claire, template="Soixante questions")
+        await h.press(jeanne, group, "Répondre", message_id=h.last(group).message_id)
+        await h.say(jeanne, None, "Première")
+        seen.clear()
+        await h.say(jeanne, None, "Deuxième")
+        assert len(seen) <= 7, seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

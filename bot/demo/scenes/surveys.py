@@ -283,11 +283,6 @@ ANSWERS = {
 }
 
 
-async def restart(story: Story) -> None:
-    """The bot stops and starts again on the same database (what a new process would do)."""
-    await story.restart()
-
-
 async def play(story: Story) -> None:
     scene, transcript = story.scene, story.transcript
     claire = story.users["claire"]
@@ -317,7 +312,7 @@ async def play(story: Story) -> None:
     await answer_needs(h, actors["amina"], wool, ANSWERS["amina"], stop_after=2)
 
     await scene.step("Le bot redémarre : les réponses déjà données sont en base", minutes=45)
-    await restart(story)
+    await story.restart()
     h = story.harness
 
     await scene.step("Lucie reprend où elle en était ; Amina touche « Répondre » à nouveau")
