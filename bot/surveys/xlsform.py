@@ -41,6 +41,7 @@ from bot.surveys.model import (
 )
 
 MAX_BYTES = 1_000_000
+MAX_UNPACKED = 20_000_000
 MAX_ROWS = 500
 LABEL = "label::Français (fr)"
 HINT = "hint::Français (fr)"
@@ -131,6 +132,16 @@ def _unknown_columns(
     return problems
 
 
+def _unpacked_size(content: bytes) -> int:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        return 0  # not a zip: pyxform says what it is not
+
+
 def read_xlsform(content: bytes, filename: str) -> Imported:
     """The survey an XLSForm describes; DefinitionError lists all that was not understood."""
     from pyxform.errors import PyXFormError
@@ -140,6 +151,9 @@ def read_xlsform(content: bytes, filename: str) -> Imported:
     if len(content) > MAX_BYTES:
         raise DefinitionError([Problem("xls_too_big", params={"limit": MAX_BYTES // 1000})])
     suffix = ".xls" if filename.lower().endswith(".xls") else ".xlsx"
+    if suffix == ".xlsx" and _unpacked_size(content) > MAX_UNPACKED:
+        # An .xlsx is a zip: a small file may unpack into gigabytes (a « zip bomb »).
+        raise DefinitionError([Problem("xls_too_big", params={"limit": MAX_BYTES // 1000})])
     try:
         workbook = get_xlsform(content, file_type=suffix)
     except Exception:
@@ -192,6 +206,9 @@ def read_xlsform(content: bytes, filename: str) -> Imported:
         workbook_to_json(workbook_dict=workbook, form_name="data", warnings=[])
     except PyXFormError as exc:
         raise DefinitionError([Problem("xls_pyxform", params={"error": str(exc)[:300]})]) from None
+    except Exception as exc:  # pyxform failing on a form it should refuse: refused all the same
+        problem = Problem("xls_pyxform", params={"error": type(exc).__name__})
+        raise DefinitionError([problem]) from None
     return Imported(survey, skipped)
 
 

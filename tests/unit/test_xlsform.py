@@ -192,3 +192,15 @@ def test_what_pyxform_refuses_is_said_too() -> None:
     with pytest.raises(m.DefinitionError) as caught:
         read_xlsform(content, "x.xlsx")
     assert [p.code for p in caught.value.problems] == ["duplicate_id"]
+
+
+def test_a_small_file_that_unpacks_into_gigabytes_is_refused_unopened() -> None:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"\0" * 30_000_000)
+    assert len(buffer.getvalue()) < 100_000
+    with pytest.raises(m.DefinitionError) as caught:
+        read_xlsform(buffer.getvalue(), "bombe.xlsx")
+    assert [p.code for p in caught.value.problems] == ["xls_too_big"]
