@@ -13,7 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.charts import bar_panels
 from bot.conversation import Finished
-from bot.domain import READERS
+from bot.domain import ANIMATORS, READERS
 from bot.due import DueContext, Later
 from bot.exports import Sheet, csv_bytes, xlsx_bytes
 from bot.paging import paginate
@@ -44,6 +44,7 @@ from handlers.registry import (
     link_id,
 )
 from storage.models import Collective, Survey, SurveyStatus
+from storage.repos.surveys import ANSWERING
 
 HOME_LINK, ANSWER_LINK = "eq", "ea"
 TEMPLATES_PAGE = 8
@@ -67,8 +68,8 @@ EDIT_ACTIONS = ("show", "q", "title", "label", "options", "required", "remove", 
 
 
 async def enquete(ctx: Ctx, collective: Collective) -> None:
-    role = await require_role(ctx.uow, collective, ctx.me, READERS)
-    animator = role.role == "animateur"
+    member = await require_role(ctx.uow, collective, ctx.me, READERS)
+    animator = member.role in ANIMATORS
     if not ctx.is_private:
         if animator:
             ctx.say(
@@ -88,10 +89,11 @@ async def enquete(ctx: Ctx, collective: Collective) -> None:
     if animator:
         await home(ctx, collective, 0, edit=False)
         return
-    await member_list(ctx, collective)
+    await member_list(ctx, collective, answers=member.role in ANSWERING)
 
 
-async def member_list(ctx: Ctx, collective: Collective) -> None:
+async def member_list(ctx: Ctx, collective: Collective, *, answers: bool) -> None:
+    """The surveys running; « Répondre » for those who answer (not in observation)."""
     mine = await svc.my_surveys(ctx.uow, collective, ctx.me)
     buttons: Rows = [
         [
@@ -104,7 +106,7 @@ async def member_list(ctx: Ctx, collective: Collective) -> None:
             )
         ]
         for count, done in mine
-        if not (done and count.survey.anonymous)
+        if answers and not (done and count.survey.anonymous)
     ]
     ctx.say("surveys/member_list", buttons, c=collective, mine=mine, tz=collective.timezone)
 

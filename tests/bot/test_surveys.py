@@ -250,6 +250,8 @@ async def test_newcomers_may_answer_and_observers_may_not(harness: Harness) -> N
     await h.press(claire, None, "Observateur")
     await h.press(users[1], group, "Répondre")
     assert "Les personnes en observation ne répondent pas" in h.last(users[1]).plain
+    await h.say(users[1], None, "/enquete")
+    assert "Recensement des besoins" in h.last(users[1]).plain and h.last(users[1]).buttons == []
     await answer_needs(h, users[0], group, SIMPLE)
     await h.tick(timedelta(minutes=2))
     assert "2 réponses sur 3 membres" in live_text(h, group)
