@@ -51,3 +51,38 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], unit: 
 
 def _short(label: str, limit: int = 40) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def bar_panels(title: str, panels: Sequence[tuple[str, Sequence[str], Sequence[float]]]) -> bytes:
+    """Several bar charts in one image, one under the other: (title, labels, values) each."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    heights = [max(1.2, 0.38 * len(labels) + 0.8) for _, labels, _ in panels]
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(7.5, sum(heights) + 0.8),
+        dpi=110,
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    try:
+        fig.suptitle(title, x=0.02, ha="left", fontweight="bold")
+        for ax, (name, labels, values) in zip(axes[:, 0], panels, strict=True):
+            positions = list(range(len(labels)))[::-1]
+            ax.barh(positions, values, color=ACCENT)
+            ax.set_yticks(positions, [_short(label, 45) for label in labels])
+            for y, value in zip(positions, values, strict=True):
+                ax.text(value, y, f" {value:g}", va="center")
+            ax.set_title(_short(name, 80), loc="left", fontsize=10)
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.set_xlim(0, max([*values, 1]) * 1.15)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        fig.tight_layout()
+        return png(fig)
+    finally:
+        plt.close(fig)

@@ -115,6 +115,10 @@ class Step:
     goto: Callable[[StepContext], str | None] | None = None
     # TEXT: a document sent instead of text is the answer too (`save` gets a `SentFile`).
     files: bool = False
+    # Counted in the progress line (« Question 3 sur 9 »); a closing summary is not.
+    counted: bool = True
+    # « Passer »: forget an answer given earlier to this question (after « Précédent »).
+    cleared: Callable[[StepContext], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -355,6 +359,8 @@ class Engine:
             await step.save(ctx, asked.suggestion)
             return await self._advance(ctx, flow, step, (asked, asked.suggestion))
         if action == Action.SKIP and asked.can_skip:
+            if step.cleared is not None:
+                await step.cleared(ctx)
             return await self._advance(ctx, flow, step, (asked, label("skipped", lang)))
         if action == Action.BACK and asked.can_back:
             history = list(ctx.data.get("_history", []))
@@ -443,8 +449,8 @@ class Engine:
             produced = step.params(ctx)
             params = await produced if inspect.isawaitable(produced) else produced
         progress = None
-        if flow.progress and not ctx.data.get("_single"):
-            shown = [s for s in flow.steps_for(ctx) if _applies(s, ctx)]
+        if flow.progress and step.counted and not ctx.data.get("_single"):
+            shown = [s for s in flow.steps_for(ctx) if s.counted and _applies(s, ctx)]
             names = [s.name for s in shown]
             progress = (names.index(step.name) + 1 if step.name in names else 1, len(shown))
         return Question(

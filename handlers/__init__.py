@@ -39,6 +39,7 @@ def features() -> list[object]:
         privacy,
         roadmap,
         roles,
+        surveys,
     )
 
     return [
@@ -54,6 +55,7 @@ def features() -> list[object]:
         privacy.FEATURE,
         meetings.FEATURE,
         roadmap.FEATURE,
+        surveys.FEATURE,
     ]
 
 
@@ -92,6 +94,10 @@ def register(application: TisserandApplication) -> None:
         "edited": lambda cb: MessageHandler(filters.UpdateType.EDITED_MESSAGE, cb),
         "private_text": lambda cb: MessageHandler(
             filters.ChatType.PRIVATE & NEW & filters.TEXT & ~filters.COMMAND, cb
+        ),
+        # Before "private_other": a feature that reads files takes them first.
+        "private_document": lambda cb: MessageHandler(
+            filters.ChatType.PRIVATE & NEW & filters.Document.ALL, cb
         ),
         "private_other": lambda cb: MessageHandler(
             filters.ChatType.PRIVATE & NEW & ~filters.TEXT & ~filters.StatusUpdate.ALL, cb

@@ -132,6 +132,7 @@ EVENTS = (
     "migrated",  # a group became a supergroup
     "private_text",  # text in private that is not a command
     "private_other",  # a sticker, photo, voice note… in private
+    "private_document",  # a file in private (else it is "private_other")
     "edited",  # an edited message
 )
 

@@ -31,10 +31,19 @@ from storage.models.meetings import (
     MeetingSettings,
     RoadmapAction,
 )
+from storage.models.surveys import (
+    AnonymousResponse,
+    Survey,
+    SurveyParticipant,
+    SurveyResponse,
+    SurveyStatus,
+    SurveyTemplate,
+)
 
 __all__ = [
     "NAMING",
     "AgendaItem",
+    "AnonymousResponse",
     "Base",
     "Collective",
     "Conversation",
@@ -57,4 +66,9 @@ __all__ = [
     "MembershipMaillon",
     "Person",
     "RoadmapAction",
+    "Survey",
+    "SurveyParticipant",
+    "SurveyResponse",
+    "SurveyStatus",
+    "SurveyTemplate",
 ]

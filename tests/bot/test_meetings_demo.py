@@ -22,7 +22,7 @@ async def test_the_demo_plays_the_comite_and_writes_the_three_files(tmp_path: Pa
         "Date retenue",
         "Mutualiser les tondeurs pour la tonte 2027",
         "le premier mardi de chaque mois",
-        "Rappel : Comité de lancement de la filière, jeudi 10 décembre à 14 h",
+        "Rappel : Comité de lancement de la filière, jeudi 14 janvier à 14 h",
         "Rappel : Comité de lancement de la filière, demain à 14 h",
         "Rappel : Comité de lancement de la filière, aujourd'hui à 14 h",
         "Compte rendu — Comité de lancement de la filière",
@@ -35,11 +35,11 @@ async def test_the_demo_plays_the_comite_and_writes_the_three_files(tmp_path: Pa
     assert transcript.count("Rappel\u202f: Comité de lancement de la filière, demain") == 6
     calendar = Calendar.from_ical((tmp_path / "reunions.ics").read_bytes())
     starts = [e.decoded("DTSTART") for e in calendar.walk("VEVENT")]
-    assert datetime(2027, 1, 5, 14, 0, tzinfo=ZoneInfo("Europe/Paris")) in starts
+    assert datetime(2027, 2, 2, 14, 0, tzinfo=ZoneInfo("Europe/Paris")) in starts
     meetings = list(
         csv.reader(io.StringIO((tmp_path / "reunions.csv").read_text("utf-8-sig")), delimiter=";")
     )
-    assert meetings[1][3] == "Comité de lancement de la filière"
+    assert "Comité de lancement de la filière" in [row[3] for row in meetings[1:]]
     actions = list(
         csv.reader(io.StringIO((tmp_path / "actions.csv").read_text("utf-8-sig")), delimiter=";")
     )

@@ -102,3 +102,9 @@ def test_demo_plays_the_scene_and_can_be_run_again(tmp_path: Path) -> None:
     assert "Hugo" in markdown and "a quitté le collectif" in markdown
     assert page.startswith("<!doctype html>") and "Annuaire" in page
     assert not (tmp_path / "tisserand.db").exists()  # never the user's database
+    # The needs survey: answered by the eight actors, closed, and its files written.
+    assert "Résultats — Recensement des besoins des acteurs" in markdown
+    assert "8 réponses sur 10 membres" in markdown
+    assert (out / "enquete-besoins.csv").read_bytes().startswith(b"\xef\xbb\xbfNom;")
+    assert (out / "enquete-besoins.xlsx").read_bytes().startswith(b"PK")
+    assert (out / "enquete-besoins.png").read_bytes().startswith(b"\x89PNG")

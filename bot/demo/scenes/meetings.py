@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from bot.demo.story import Story
 from bot.sandbox.core import SandboxUser
 
-# The comité the sondage de date retains: Thursday 10 December 2026, 14 h in Paris.
-COMITE = datetime(2026, 12, 10, 13, 0, tzinfo=UTC)
+# The comité the sondage de date retains, once the needs survey is closed: Thursday
+# 14 January 2027, 14 h in Paris.
+COMITE = datetime(2027, 1, 14, 13, 0, tzinfo=UTC)
 
 
 async def play(story: Story) -> None:
@@ -31,7 +32,7 @@ async def play(story: Story) -> None:
     await h.press(claire, None, "Proposer plusieurs dates")
     await h.press(claire, None, "Comité de filière")
     await h.say(claire, None, "Comité de lancement de la filière")
-    for slot in ("10/12 14h", "vendredi 11 décembre 9h30", "14/12 14h"):
+    for slot in ("14/01/2027 14h", "vendredi 15 janvier 2027 9h30", "18/01/2027 14h"):
         await h.say(claire, None, slot)
     await h.press(claire, None, "C'est tout")
     await h.press(claire, None, "3 h")
@@ -66,13 +67,13 @@ async def play(story: Story) -> None:
     await h.tick(timedelta(minutes=1))
 
     await scene.step(
-        "Claire regarde le tableau et retient le jeudi 10 décembre",
+        "Claire regarde le tableau et retient le jeudi 14 janvier",
         minutes=60,
         caption="/reunions : le tableau des réponses ; la date retenue crée et annonce le comité.",
     )
     await h.say(claire, None, "/reunions")
     await h.press(claire, None, "Voir le tableau et choisir")
-    await h.press(claire, None, "jeu. 10 déc.")
+    await h.press(claire, None, "jeu. 14 janv.")
     await h.tick()
 
     await scene.step(
@@ -122,14 +123,14 @@ async def play(story: Story) -> None:
     await h.tick()
 
     await scene.step(
-        "Jeudi 3 décembre, 14 h : le rappel « 7 jours avant »",
+        "Jeudi 7 janvier, 14 h : le rappel « 7 jours avant »",
         caption="Sans commande : le rappel part dans le groupe et en privé à qui vient.",
     )
     h.clock.set(COMITE - timedelta(days=7))
     await h.tick()
 
     await scene.step(
-        "Tisserand redémarre, puis mercredi 9 décembre, 14 h : le rappel « 1 jour avant »",
+        "Tisserand redémarre, puis mercredi 13 janvier, 14 h : le rappel « 1 jour avant »",
         caption="Sans commande : les rappels sont en base ; après le redémarrage du serveur, "
         "aucun ne se perd ni ne part deux fois. Celui-ci part à la même heure locale, la veille.",
     )
@@ -138,7 +139,7 @@ async def play(story: Story) -> None:
     h.clock.set(COMITE - timedelta(days=1))
     await h.tick()
     await scene.step(
-        "Jeudi 10 décembre, 12 h : le rappel « 2 h avant »",
+        "Jeudi 14 janvier, 12 h : le rappel « 2 h avant »",
         caption="Sans commande : deux heures avant le début.",
     )
     h.clock.set(COMITE - timedelta(hours=2))
@@ -166,9 +167,9 @@ async def play(story: Story) -> None:
     await h.say(claire, None, "La tonte 2027 sera mutualisée entre les éleveurs du Cézallier")
     await h.press(claire, None, "Aucune autre décision")
     for text, porteur, due, levier in (
-        ("Rédiger le projet de charte", "Claire", "15/01/2027", "Animation du collectif"),
-        ("Organiser le calendrier de tonte 2027", "Paul", "31/01/2027", "Soutien au développement"),
-        ("Chercher un local de stockage pour la laine", "Jeanne", "17/12", "Financement"),
+        ("Rédiger le projet de charte", "Claire", "29/01/2027", "Animation du collectif"),
+        ("Organiser le calendrier de tonte 2027", "Paul", "26/02/2027", "Soutien au développement"),
+        ("Chercher un local de stockage pour la laine", "Jeanne", "22/01/2027", "Financement"),
     ):
         await h.say(claire, None, text)
         await h.press(claire, None, porteur)
