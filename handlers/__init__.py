@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 def features() -> list[object]:
     from handlers import (
         basics,
+        charter,
         choose,
         collective,
         conversation,
@@ -35,6 +36,7 @@ def features() -> list[object]:
         members,
         paging,
         roles,
+        votes,
     )
 
     return [
@@ -46,6 +48,8 @@ def features() -> list[object]:
         members.FEATURE,
         roles.FEATURE,
         journal.FEATURE,
+        votes.FEATURE,
+        charter.FEATURE,
     ]
 
 
