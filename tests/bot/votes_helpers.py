@@ -1,0 +1,78 @@
+"""Moves the vote and charter tests share: a collective with members, opening a vote in
+private, following the link a group button answers with."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.sandbox.core import SandboxChat, SandboxUser
+from bot.sandbox.harness import Harness
+from storage.models import Vote
+from storage.repos.votes import VoteRepo
+from tests.helpers import actor, scene, wool_collective
+
+
+async def collective_with(
+    h: Harness, n: int
+) -> tuple[SandboxChat, SandboxUser, list[SandboxUser]]:
+    """A wool collective: Claire animates it, `n` members have joined."""
+    group, claire, users = await wool_collective(h, members=n)
+    for i, user in enumerate(users):
+        await scene(h).onboard(user, actor(org=f"Organisation {i}"), via_group=group)
+    return group, claire, users
+
+
+async def open_vote(
+    h: Harness,
+    animator: SandboxUser,
+    question: str = "Adhérer au réseau des filières laine ?",
+    *,
+    method: str = "Majorité",
+    options: str | None = None,
+    threshold: str = "Plus de la moitié",
+    secret: bool = False,
+    live: bool = False,
+    changeable: bool = False,
+    colleges: bool | None = None,
+    observers: bool | None = None,
+    quorum: str | None = None,
+    closing: str = "demain 18h",
+) -> None:
+    """The animator answers the setup questions in private; the group message is posted."""
+    await h.say(animator, None, f"/vote {question}" if question else "/vote")
+    await h.press(animator, None, method)
+    if options is not None:
+        await h.say(animator, None, options)
+    if method == "Majorité":
+        await h.press(animator, None, threshold)
+    if method != "Consentement":
+        await h.press(animator, None, "À bulletin secret" if secret else "Vote public")
+    if not secret:
+        await h.press(animator, None, "En direct" if live else "À la clôture")
+        await h.press(animator, None, "Oui, jusqu'à la clôture" if changeable else "Non, vote définitif")
+    if colleges is not None:
+        await h.press(animator, None, "Par collège" if colleges else "Une personne, une voix")
+    if observers is not None:
+        await h.press(animator, None, "Oui, elles votent aussi" if observers else "Non")
+    if quorum is None:
+        await h.press(animator, None, "Pas de quorum")
+    else:
+        await h.say(animator, None, quorum)
+    await h.say(animator, None, closing)
+    await h.press(animator, None, "Ouvrir le vote")
+    await h.tick(timedelta(seconds=1))  # the live message is posted by due work
+
+
+async def follow(h: Harness, user: SandboxUser) -> None:
+    """The client follows the t.me link a button press was answered with."""
+    answers = [a for a in h.sandbox.callback_answers.values() if a["user_id"] == user.id]
+    url = answers[-1]["url"]
+    assert url, answers[-1]
+    await h.open_link(user, url)
+
+
+async def last_vote(h: Harness) -> Vote:
+    async with h.app.deps.uow() as uow:
+        votes = await uow.repo(VoteRepo).recent(1, 50)
+        assert votes
+        return max(votes, key=lambda v: v.id)
