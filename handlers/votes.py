@@ -304,21 +304,6 @@ async def _after_cast(ctx: Ctx, receipt: svc.Receipt) -> None:
             collective_id=receipt.vote.collective_id,
             params={"giver": ctx.me.display_name, "title": receipt.vote.title},
         )
-    if receipt.choice == svc.OBJECTION and not receipt.same:
-        collective = await svc.collective_of(ctx.uow, receipt.vote)
-        await notify_team(
-            ctx.uow,
-            collective,
-            key=f"vote:{receipt.vote.id}:{receipt.number}:objection:{ctx.me.id}",
-            template="votes/objection_notice",
-            now=ctx.now,
-            params={
-                "title": receipt.vote.title,
-                "name": ctx.me.display_name,
-                "giver": receipt.for_person.display_name if receipt.for_person else None,
-                "round": receipt.number,
-            },
-        )
 
 
 async def objection_button(
@@ -422,6 +407,7 @@ async def ballot_finished(ctx: Ctx, finished: Finished) -> None:
                 "name": ctx.me.display_name,
                 "giver": s.giver.display_name if s.giver else None,
                 "round": s.vote.round,
+                "reason": str(finished.data.get("reason")),
             },
         )
 

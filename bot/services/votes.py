@@ -1716,6 +1716,8 @@ async def close_round(uow: UnitOfWork, vote: Vote, now: datetime) -> Closed:
     """The closing date has come: count, keep the result, and end the vote (or, for a consent
     round that did not pass, hand it back to the animation team)."""
     number = vote.round
+    if vote.closes_at is not None and vote.closes_at <= now:
+        now = vote.closes_at  # it closed at its date, whenever the work ran
     result = await result_of(uow, vote, number)
     found = await repo(uow).round(vote.id, number)
     if found is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.sandbox.core import SandboxChat, SandboxUser
 from bot.sandbox.harness import Harness
 from storage.models import Vote
@@ -13,13 +15,40 @@ from tests.helpers import actor, scene, wool_collective
 
 
 async def collective_with(
-    h: Harness, n: int
+    h: Harness, n: int, *, outsiders: int = 0
 ) -> tuple[SandboxChat, SandboxUser, list[SandboxUser]]:
-    """A wool collective: Claire animates it, `n` members have joined."""
-    group, claire, users = await wool_collective(h, members=n)
-    for i, user in enumerate(users):
+    """A wool collective: Claire animates it, `n` members have joined; `outsiders` more people
+    are in the group without being members (they come last in the list)."""
+    group, claire, users = await wool_collective(h, members=n + outsiders)
+    for i, user in enumerate(users[:n]):
         await scene(h).onboard(user, actor(org=f"Organisation {i}"), via_group=group)
     return group, claire, users
+
+
+async def make_observer(h: Harness, animator: SandboxUser, name: str) -> None:
+    await h.say(animator, None, "/role")
+    await h.press(animator, None, name)
+    await h.press(animator, None, "Observateur·rice")
+
+
+async def tallies(h: Harness, vote_id: int) -> dict[str, int]:
+    async with h.app.deps.uow() as uow:
+        rows = await uow.repo(VoteRepo).tallies(vote_id, 1)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.choice] = counts.get(row.choice, 0) + row.count
+    return {k: v for k, v in counts.items() if v}
+
+
+def toast(h: Harness, user: SandboxUser) -> str:
+    return next(text for uid, text in reversed(h.sandbox.toasts) if uid == user.id).replace(
+        "\u202f", " "
+    )
+
+
+def plain(text: str) -> str:
+    """What a person reads, with the narrow no-break spaces as plain spaces (for asserts)."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
 async def open_vote(
@@ -49,7 +78,8 @@ async def open_vote(
         await h.press(animator, None, "À bulletin secret" if secret else "Vote public")
     if not secret:
         await h.press(animator, None, "En direct" if live else "À la clôture")
-        await h.press(animator, None, "Oui, jusqu'à la clôture" if changeable else "Non, vote définitif")
+        final = "Oui, jusqu'à la clôture" if changeable else "Non, vote définitif"
+        await h.press(animator, None, final)
     if colleges is not None:
         await h.press(animator, None, "Par collège" if colleges else "Une personne, une voix")
     if observers is not None:
@@ -73,6 +103,6 @@ async def follow(h: Harness, user: SandboxUser) -> None:
 
 async def last_vote(h: Harness) -> Vote:
     async with h.app.deps.uow() as uow:
-        votes = await uow.repo(VoteRepo).recent(1, 50)
-        assert votes
-        return max(votes, key=lambda v: v.id)
+        found = await uow.session.scalar(select(Vote).order_by(Vote.id.desc()).limit(1))
+        assert found is not None
+        return found

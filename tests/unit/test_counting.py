@@ -72,7 +72,8 @@ def test_consent_blocks_on_any_objection_whatever_the_weights() -> None:
     assert not consent([big, small]).adopted
     assert consent([big, g("Collectivités", 10, 3, ok=2, abstain=1)]).adopted
     assert not consent([g(None, 0, 10, ok=2)], 50).adopted  # quorum not met
-    assert OBJECTION == "objection" and (POUR, CONTRE, ABSTENTION) == ("pour", "contre", "abstention")
+    assert OBJECTION == "objection"
+    assert (POUR, CONTRE, ABSTENTION) == ("pour", "contre", "abstention")
 
 
 def test_percent_rounds_half_up() -> None:
