@@ -160,7 +160,7 @@ def _member_step(member: Membership, index: int, total: int) -> Step:
         s: AssignSubject = ctx.subject
         current = s.placed.get(member.id)
         return [
-            Option(str(c.id), ("✅ " if c.id == current else "") + f"{c.name} ({c.weight} %)")
+            Option(str(c.id), ("✅ " if c.id == current else "") + f"{c.name} ({c.weight}\u202f%)")
             for c in s.colleges
         ]
 
