@@ -106,3 +106,15 @@ async def last_vote(h: Harness) -> Vote:
         found = await uow.session.scalar(select(Vote).order_by(Vote.id.desc()).limit(1))
         assert found is not None
         return found
+
+
+async def read_journal(h: Harness, animator: SandboxUser) -> str:
+    """Every page of the journal, newest first, as the animator reads it."""
+    await h.say(animator, None, "/journal")
+    pages = [plain(h.last(animator).plain)]
+    while ["Plus anciens ▶"] in h.last(animator).buttons or any(
+        "Plus anciens ▶" in row for row in h.last(animator).buttons
+    ):
+        await h.press(animator, None, "Plus anciens ▶")
+        pages.append(plain(h.last(animator).plain))
+    return "\n".join(pages)
