@@ -167,8 +167,16 @@ async def edit_article_button(ctx: Ctx, article_id: int) -> None:
 
 async def add_article_button(ctx: Ctx, collective_id: int) -> None:
     collective = await _collective(ctx, collective_id)
-    article = await svc.new_article(ctx.uow, collective, ctx.me, ctx.now)
-    await conversation.start(ctx, svc.ARTICLE, collective_id=collective.id, subject_id=article.id)
+    charter = await svc.can_add_article(ctx.uow, collective, ctx.me)
+    await conversation.start(
+        ctx, svc.NEW_ARTICLE, collective_id=collective.id, subject_id=charter.id
+    )
+
+
+async def new_article_finished(ctx: Ctx, finished: Finished) -> None:
+    article = await svc.repo(ctx.uow).article(int(finished.data["article"]))
+    if article is not None:
+        ctx.say("charter/article_saved", article=article)
 
 
 async def article_finished(ctx: Ctx, finished: Finished) -> None:
@@ -539,6 +547,7 @@ FEATURE = Feature(
     ),
     flows=(
         FlowUI(svc.ARTICLE_FLOW, article_finished),
+        FlowUI(svc.NEW_ARTICLE_FLOW, new_article_finished),
         FlowUI(svc.AMEND_FLOW, amend_finished),
         FlowUI(svc.DECLINE_FLOW, decline_finished),
         FlowUI(svc.SIGN_FLOW, sign_finished),

@@ -491,7 +491,7 @@ async def _proxy_given(ctx: Ctx, given: svc.ProxyGiven) -> None:
 
 async def proxy_start_button(ctx: Ctx, vote_id: int) -> None:
     """vpg|<vote>: give a proxy, from the vote's message (continues in private)."""
-    vote, collective = await svc.ballot_start(ctx.uow, vote_id, ctx.me, ctx.now)
+    vote, collective = await svc.proxy_start(ctx.uow, vote_id, ctx.me, ctx.now)
     if not ctx.is_private:
         answer_with_link(ctx, f"{PROXY_LINK}{vote.id}")
         return
@@ -499,7 +499,7 @@ async def proxy_start_button(ctx: Ctx, vote_id: int) -> None:
 
 
 async def proxy_link(ctx: Ctx, rest: str) -> None:
-    vote, collective = await svc.ballot_start(ctx.uow, link_id(rest), ctx.me, ctx.now)
+    vote, collective = await svc.proxy_start(ctx.uow, link_id(rest), ctx.me, ctx.now)
     await conversation.start(ctx, svc.PROXY, collective_id=collective.id, subject_id=vote.id)
 
 

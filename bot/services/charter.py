@@ -366,26 +366,100 @@ async def article_to_edit(
     return charter, article, collective
 
 
-async def new_article(
-    uow: UnitOfWork, collective: Collective, actor: Person, now: datetime
-) -> CharterArticle:
-    """An empty article at the end, to be written at once (the article flow)."""
+async def can_add_article(uow: UnitOfWork, collective: Collective, actor: Person) -> Charter:
     await require_role(uow, collective, actor, ANIMATORS)
     charter = await require_charter(uow, collective)
     await check_editable(uow, charter)
-    articles = await repo(uow).articles(charter.id)
-    if len(articles) >= MAX_ARTICLES:
+    if len(await repo(uow).articles(charter.id)) >= MAX_ARTICLES:
         raise Refusal("charter_articles_many", limit=MAX_ARTICLES)
+    return charter
+
+
+@dataclass
+class NewArticleSubject:
+    charter: Charter
+    collective: Collective
+    position: int  # the article it will be
+
+
+async def _load_new_article(
+    uow: UnitOfWork, conversation: Conversation
+) -> NewArticleSubject | None:
+    charter = await repo(uow).get(conversation.subject_id or 0)
+    collective = await uow.collectives.get(charter.collective_id) if charter else None
+    if charter is None or collective is None:
+        return None
+    position = len(await repo(uow).articles(charter.id)) + 1
+    return NewArticleSubject(charter, collective, position)
+
+
+async def _guard_new_article(ctx: StepContext) -> None:
+    s: NewArticleSubject = ctx.subject
+    await can_add_article(ctx.uow, s.collective, ctx.person)
+
+
+def _new_article_params(ctx: StepContext) -> dict[str, Any]:
+    s: NewArticleSubject = ctx.subject
+    return {"c": s.collective, "n": s.position, "title": ctx.data.get("title")}
+
+
+async def _save_new_title(ctx: StepContext, value: str) -> None:
+    ctx.remember(title=value)
+
+
+async def _save_new_body(ctx: StepContext, value: str) -> None:
+    ctx.remember(body=value)
+
+
+async def _complete_new_article(ctx: StepContext) -> None:
+    """The article exists once written: an abandoned one leaves nothing behind."""
+    s: NewArticleSubject = ctx.subject
     article = CharterArticle(
-        charter_id=charter.id,
-        position=len(articles) + 1,
-        title=caption("charter/new_article_title", collective.language),
-        body="…",
-        updated_at=now,
+        charter_id=s.charter.id,
+        position=s.position,
+        title=str(ctx.data["title"]),
+        body=str(ctx.data["body"]),
+        updated_at=ctx.now,
     )
-    repo(uow).add(article)
-    await repo(uow).flush()
-    return article
+    repo(ctx.uow).add(article)
+    await repo(ctx.uow).flush()
+    ctx.remember(article=article.id)
+    await journal.record(
+        ctx.uow,
+        s.collective.id,
+        "charter_article_edited",
+        ctx.now,
+        actor_id=ctx.person.id,
+        data={"article": article.position, "title": article.title[:120]},
+    )
+
+
+NEW_ARTICLE = "charter_new_article"
+NEW_ARTICLE_FLOW = Flow(
+    name=NEW_ARTICLE,
+    steps=(
+        Step(
+            "title",
+            Kind.TEXT,
+            "charter/ask_new_article_title",
+            _save_new_title,
+            params=_new_article_params,
+            parse=lambda ctx, text: clean_text(text, field="article_title", limit=200),
+        ),
+        Step(
+            "body",
+            Kind.TEXT,
+            "charter/ask_new_article_body",
+            _save_new_body,
+            params=_new_article_params,
+            parse=lambda ctx, text: clean_text(text, field="article", limit=ARTICLE_LIMIT),
+        ),
+    ),
+    load=_load_new_article,
+    guard=_guard_new_article,
+    complete=_complete_new_article,
+    title=lambda ctx: str(ctx.subject.charter.title),
+)
 
 
 # --- amendments

@@ -154,7 +154,7 @@ async def set_proxies_per_holder(
         raise Refusal("stale_button")
     found = await repo(uow).settings(collective.id)
     if found is None:
-        found = VoteSettings(collective_id=collective.id, proxies_per_holder=number)
+        found = VoteSettings(collective_id=collective.id, proxies_per_holder=1)
         repo(uow).add(found)
     previous, found.proxies_per_holder = found.proxies_per_holder, number
     if previous != number:
@@ -1026,6 +1026,19 @@ async def proxy_for_holder(
     if giver is None:
         raise Refusal("stale_button")
     return proxy, vote, giver
+
+
+async def proxy_start(
+    uow: UnitOfWork, vote_id: int, giver: Person, now: datetime
+) -> tuple[Vote, Collective]:
+    """Before the giver picks a holder: the vote is open, and they have not voted yet."""
+    vote = await find(uow, vote_id)
+    collective = await collective_of(uow, vote)
+    check_open(vote, vote.round, now, collective.timezone)
+    mine = await elector_for(uow, vote, collective, giver)
+    if await repo(uow).on_roll(vote.id, vote.round, mine.id) is not None:
+        raise Refusal("proxy_already_voted")
+    return vote, collective
 
 
 @dataclass

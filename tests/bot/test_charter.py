@@ -12,6 +12,7 @@ from bot.sandbox.core import SandboxChat, SandboxUser
 from bot.sandbox.harness import Harness
 from storage.models import CharterAmendment, CharterArticle, CharterSignature, CharterVersion
 from tests.bot.votes_helpers import collective_with, plain, read_journal, toast
+from tests.helpers import collective_of
 
 DAY = timedelta(days=1)
 
@@ -57,7 +58,13 @@ async def test_the_team_loads_edits_and_publishes_the_draft(harness: Harness) ->
     await h.say(users[0], None, "/charte")
     assert "Pas encore de charte" in h.last(users[0]).plain
     assert h.last(users[0]).buttons == []
+    await h.say(users[0], None, "/amender")
+    assert "n'a pas encore de charte" in plain(h.last(users[0]).plain)
     await load(h, claire)
+    collective = await collective_of(h, group)
+    h.sandbox.press_data(claire, None, h.last(claire).message_id, f"1|chl|{collective.id}")
+    await h.flush()
+    assert "La charte existe déjà" in toast(h, claire)
     articles = await rows(h, CharterArticle)
     assert [a.title for a in articles] == [
         "Objet",
@@ -91,6 +98,21 @@ async def test_the_team_loads_edits_and_publishes_the_draft(harness: Harness) ->
     assert "Article 3 — Gouvernance\nLe comité de filière se réunit trois fois par an" in posted
     assert "Article 8 — Évolution de la charte" in posted
     assert "/amender" in posted
+    journal = await read_journal(h, claire)
+    assert "Claire Morel modifie l'article 3 de la charte (Gouvernance)" in journal
+    assert "Claire Morel publie le projet de charte dans le groupe" in journal
+    # Fifteen articles at most.
+    for number in range(9, 16):
+        await h.say(claire, None, "/charte")
+        await h.press(claire, None, "Modifier un article")
+        await h.press(claire, None, "Ajouter un article")
+        await h.say(claire, None, f"Article en plus {number}")
+        await h.say(claire, None, "Un texte.")
+    await h.say(claire, None, "/charte")
+    await h.press(claire, None, "Modifier un article")
+    await h.press(claire, None, "Ajouter un article")
+    assert "15 articles au plus" in toast(h, claire)
+    assert len(await rows(h, CharterArticle)) == 15
 
 
 async def test_amendments_are_merged_or_declined_with_a_reason(harness: Harness) -> None:
@@ -125,6 +147,13 @@ async def test_amendments_are_merged_or_declined_with_a_reason(harness: Harness)
     assert "reprend les mots du guide" in h.last(users[1]).plain
     articles = await rows(h, CharterArticle)
     assert articles[3].body == "Des prix justes, revus ensemble chaque année."
+    notice = next(m for m in h.sandbox.bot_messages(claire) if "Nouvel amendement" in m.plain)
+    await h.press(claire, None, "Amendements en attente (1)", message_id=notice.message_id)
+    assert "Aucun amendement en attente" in h.last(claire).plain
+    journal = await read_journal(h, claire)
+    assert "Acteur0 Test propose un amendement à l'article 4 de la charte" in journal
+    assert "Claire Morel intègre l'amendement de Acteur0 Test à l'article 4" in journal
+    assert "Claire Morel ne retient pas l'amendement de Acteur1 Test à l'article 1" in journal
     assert [a.status for a in await rows(h, CharterAmendment)] == ["merged", "declined"]
     declined = (await rows(h, CharterAmendment))[1]
     h.sandbox.press_data(claire, None, amendments[-1].message_id, f"1|camm|{declined.id}")
@@ -161,6 +190,12 @@ async def test_adoption_is_published_pinned_then_signed(harness: Harness) -> Non
     ]
     await h.say(users[0], None, "/signer")
     assert "Vous avez déjà signé la version 1" in plain(h.last(users[0]).plain)
+    await h.say(users[1], group, "/signer")
+    assert "La signature se fait en privé" in h.last(group).plain
+    collective = await collective_of(h, group)
+    h.sandbox.press_data(claire, None, h.last(claire).message_id, f"1|cvt|{collective.id}")
+    await h.flush()
+    assert toast(h, claire).startswith("La charte est adoptée : elle ne change plus")
     await h.say(users[1], None, "/charte")
     text = plain("\n".join(h.bot_texts(users[1])[-2:]))
     assert "Signataires de la version 1 (1) :\n• Acteur0 Test — GAEC des Estives" in text
@@ -210,6 +245,7 @@ async def test_an_amendment_voted_makes_version_2_and_earlier_signatories_are_in
     assert ["Intégrer au projet"] not in h.last(claire).buttons
     await h.press(claire, None, "Mettre au vote")
     await put_to_vote(h, claire, method="Majorité")
+    await h.say(users[1], None, "/signer")  # starts signing version 1…
     assert "Amendement à l'article 3 — Gouvernance" in h.last(group).plain
     for user in (claire, *users):
         await h.press(user, group, "Pour")
@@ -222,6 +258,8 @@ async def test_an_amendment_voted_makes_version_2_and_earlier_signatories_are_in
     assert "la version 2 a été adoptée" in invitation.plain
     assert "Vous aviez signé la version 1" in invitation.plain
     assert h.last(users[1]).plain.find("la version 2 a été adoptée") == -1
+    await h.press(users[1], None, "Garder")  # … but version 2 is adopted meanwhile
+    assert "Une nouvelle version de la charte vient d'être adoptée" in toast(h, users[1])
     await h.press(users[0], None, "✍️ Signer la version 2")
     await h.press(users[0], None, "Garder")
     await h.press(users[0], None, "Je signe la version 2")
@@ -247,6 +285,10 @@ async def test_the_text_is_locked_during_a_round_and_an_article_can_be_voted(
     await h.say(claire, None, "/charte")
     await h.press(claire, None, "Modifier un article")
     assert "son texte ne change pas pendant un tour de vote" in plain(toast(h, claire))
+    collective = await collective_of(h, group)
+    h.sandbox.press_data(claire, None, h.last(claire).message_id, f"1|cvt|{collective.id}")
+    await h.flush()
+    assert "Un vote est déjà en cours à ce sujet" in plain(toast(h, claire))
     for user in (claire, users[0]):
         for message in [m for m in h.sandbox.bot_messages(group) if m.buttons][-2:]:
             await h.press(user, group, "Pas d'objection", message_id=message.message_id)

@@ -8,8 +8,15 @@ from datetime import timedelta
 from bot.sandbox.core import SandboxChat, SandboxUser
 from bot.sandbox.harness import Harness
 from storage.repos.votes import VoteRepo
-from tests.bot.votes_helpers import collective_with, last_vote, open_vote, plain, toast
-from tests.helpers import journal_kinds
+from tests.bot.votes_helpers import (
+    collective_with,
+    last_vote,
+    open_vote,
+    plain,
+    read_journal,
+    toast,
+)
+from tests.helpers import actor, collective_of, scene
 
 DAY = timedelta(days=1)
 
@@ -39,7 +46,17 @@ async def test_colleges_are_defined_and_members_placed_one_question_each(
     await h.say(claire, None, "/decisions")
     await h.press(claire, None, "Collèges et procurations")
     assert "Pas de collège pour l'instant" in plain(h.last(claire).plain)
+    collective = await collective_of(h, group)
+    h.sandbox.press_data(claire, None, h.last(claire).message_id, f"1|vcol|{collective.id}|assign")
+    await h.flush()
+    assert "Définissez d'abord les collèges" in toast(h, claire)
     await h.press(claire, None, "Définir les collèges")
+    await h.say(claire, None, "Producteurs 100")
+    assert "Il faut au moins deux collèges" in plain(h.last(claire).plain)
+    await h.say(claire, None, "\n".join(f"Collège {i} 10" for i in range(10)))
+    assert "8 collèges au plus" in plain(h.last(claire).plain)
+    await h.say(claire, None, "Producteurs\nCollectivités 40")
+    assert "Je n'ai pas compris « Producteurs »" in plain(h.last(claire).plain)
     await h.say(claire, None, "Producteurs 50\nTransformateurs 30")
     assert "Les poids font 80 % au total" in plain(h.last(claire).plain)
     await h.say(claire, None, "Producteurs 50\nProducteurs 50")
@@ -59,7 +76,13 @@ async def test_colleges_are_defined_and_members_placed_one_question_each(
     assert "Question 1 sur 1" in plain(h.last(claire).plain)
     await h.press(claire, None, "Producteurs")
     assert "Sans collège" not in plain(h.last(claire).plain)
-    assert {"colleges_defined", "colleges_assigned"} <= set(await journal_kinds(h, group))
+    h.sandbox.press_data(claire, None, h.last(claire).message_id, f"1|vcol|{collective.id}|missing")
+    await h.flush()
+    assert "Tous les membres ont déjà un collège" in h.last(claire).plain
+    await h.press(claire, None, "OK")
+    journal = await read_journal(h, claire)
+    assert "Claire Morel définit les collèges : Producteurs 60 %, Collectivités 40 %" in journal
+    assert "Claire Morel répartit des membres dans les collèges" in journal
 
 
 async def test_a_vote_by_colleges_needs_everyone_placed(harness: Harness) -> None:
@@ -141,8 +164,10 @@ async def test_small_colleges_in_a_secret_ballot_are_warned_and_not_detailed(
 async def test_a_proxy_given_by_reply_is_used_by_its_holder(harness: Harness) -> None:
     h = harness
     group, claire, users = await collective_with(h, 2)
-    await open_vote(h, claire, "Acheter une cardeuse ?")
     paul = await said(h, users[1], group)
+    await h.say(users[0], group, "/procuration", reply_to=paul)
+    assert "Aucun vote n'est en cours dans ce collectif" in plain(h.last(group).plain)
+    await open_vote(h, claire, "Acheter une cardeuse ?")
     await h.say(users[0], group, "/procuration", reply_to=paul)
     assert "Acteur1 Test votera pour Acteur0 Test" in plain(h.last(group).plain)
     await h.tick()
@@ -168,7 +193,7 @@ async def test_a_proxy_given_by_reply_is_used_by_its_holder(harness: Harness) ->
         ("contre", False),
         ("pour", True),
     ]
-    assert "vote_proxy_given" in await journal_kinds(h, group)
+    assert "Acteur0 Test donne procuration à Acteur1 Test" in await read_journal(h, claire)
 
 
 async def test_a_proxy_is_withdrawn_or_lapses_when_the_giver_votes(harness: Harness) -> None:
@@ -197,8 +222,12 @@ async def test_a_proxy_is_withdrawn_or_lapses_when_the_giver_votes(harness: Harn
     voted_for = [m for m in h.sandbox.bot_messages(claire) if m.buttons]
     await h.press(claire, None, "Voter pour Acteur0 Test", message_id=voted_for[-1].message_id)
     assert "Cette procuration est annulée" in toast(h, claire)
-    kinds = await journal_kinds(h, group)
-    assert {"vote_proxy_withdrawn", "vote_proxy_lapsed"} <= set(kinds)
+    journal = await read_journal(h, claire)
+    assert "Acteur0 Test retire sa procuration à Claire Morel" in journal
+    assert "Acteur0 Test vote en personne : sa procuration à Claire Morel est annulée" in journal
+    await h.say(users[0], None, "/procuration")
+    await h.press(users[0], None, "Organiser une visite apprenante")
+    assert "Vous avez déjà voté : une procuration n'a plus d'objet" in plain(toast(h, users[0]))
 
 
 async def test_the_collective_sets_how_many_proxies_one_person_holds(harness: Harness) -> None:
@@ -215,3 +244,24 @@ async def test_the_collective_sets_how_many_proxies_one_person_holds(harness: Ha
         assert "Acteur2 Test votera pour" in plain(h.last(group).plain)
     await h.say(claire, group, "/procuration", reply_to=holder)
     assert "porte déjà 2 procurations" in plain(h.last(group).plain)
+    assert "Claire Morel fixe à 2 le nombre de procurations" in await read_journal(h, claire)
+
+
+async def test_a_proxy_goes_only_to_someone_on_the_list_and_to_a_chosen_vote(
+    harness: Harness,
+) -> None:
+    h = harness
+    group, claire, users = await collective_with(h, 1, outsiders=1)
+    await open_vote(h, claire, "Premier vote")
+    await open_vote(h, claire, "Second vote")
+    await scene(h).onboard(users[1], actor(org="Arrivée tardive"), via_group=group)
+    late = await said(h, users[1], group)
+    await h.say(users[0], group, "/procuration", reply_to=late)
+    assert "Pour quel vote donner procuration" in h.last(group).plain
+    await h.press(users[0], group, "Premier vote")
+    assert "n'est pas sur la liste des votants de ce vote" in plain(toast(h, users[0]))
+    await h.say(users[0], group, "/procuration", reply_to=await said(h, claire, group))
+    await h.press(users[0], group, "Second vote")
+    assert "Claire Morel votera pour Acteur0 Test au vote « Second vote »" in plain(
+        h.last(group).plain
+    )

@@ -18,10 +18,11 @@ from tests.bot.votes_helpers import (
     make_observer,
     open_vote,
     plain,
+    read_journal,
     tallies,
     toast,
 )
-from tests.helpers import collective_of, journal_kinds
+from tests.helpers import collective_of
 
 DAY = timedelta(days=1)
 
@@ -104,6 +105,7 @@ async def test_consent_objection_then_a_second_round_adopts(harness: Harness) ->
     assert "La proposition est adoptée." in result and "(tour n° 2)" in result
     vote = await last_vote(h)
     assert (vote.status, vote.outcome, vote.round) == ("closed", "adopted", 2)
+    assert "Claire Morel ouvre le tour n° 2 de" in await read_journal(h, claire)
     async with h.app.deps.uow() as uow:
         rounds = await uow.repo(VoteRepo).rounds(vote.id)
     assert [(r.number, r.outcome) for r in rounds] == [(1, "objections"), (2, "adopted")]
@@ -121,6 +123,7 @@ async def test_the_team_can_close_a_consent_decision_after_objections(harness: H
     await h.tick()
     await h.press(claire, None, "Clore sans adopter")
     assert "n'est pas adoptée, la décision est close" in plain(h.last(claire).plain)
+    assert "Claire Morel clôt « Changer de nom » sans l'adopter" in await read_journal(h, claire)
     assert "clôt la décision sans l'adopter" in plain(h.last(group).plain)
     vote = await last_vote(h)
     assert (vote.status, vote.outcome) == ("closed", "objections")
@@ -226,6 +229,16 @@ async def test_extend_then_cancel_from_decisions(harness: Harness) -> None:
     await h.say(claire, None, "samedi 12h")
     assert "se clôt maintenant samedi" in plain(h.last(claire).plain)
     assert "est prolongé : clôture samedi" in plain(h.last(group).plain)
+    await h.say(claire, None, "/decisions")
+    await h.press(claire, None, "Organiser un café ESS")
+    await h.press(claire, None, "Prolonger")
+    await h.say(claire, None, "vendredi 18h")
+    assert "La clôture est déjà prévue samedi" in plain(h.last(claire).plain)
+    await h.say(claire, None, "dimanche 12h")
+    vote = await last_vote(h)
+    h.sandbox.press_data(claire, None, h.last(claire).message_id, f"1|vx|{vote.id}|round")
+    await h.flush()
+    assert "n'attend pas de nouveau tour" in toast(h, claire)
     await h.tick(2 * DAY)  # the first closing date has passed: nothing is counted
     vote = await last_vote(h)
     assert vote.status == "open"
@@ -233,7 +246,13 @@ async def test_extend_then_cancel_from_decisions(harness: Harness) -> None:
     await h.say(claire, None, "/decisions")
     await h.press(claire, None, "Organiser un café ESS")
     await h.press(claire, None, "Annuler le vote")
+    await h.press(claire, None, "Non, le garder")
+    assert "continue" in h.last(claire).plain
+    await h.press(claire, None, "Annuler le vote")
     await h.press(claire, None, "Oui, annuler")
+    h.sandbox.press_data(claire, None, h.last(claire).message_id, f"1|vx|{vote.id}|cancel")
+    await h.flush()
+    assert "n'est plus en cours" in toast(h, claire)
     assert "est annulé par l'équipe d'animation" in plain(h.last(group).plain)
     await h.press(
         claire,
@@ -245,8 +264,11 @@ async def test_extend_then_cancel_from_decisions(harness: Harness) -> None:
     )
     assert "a été annulé" in toast(h, claire)
     assert (await last_vote(h)).status == "cancelled"
-    kinds = await journal_kinds(h, group)
-    assert {"vote_opened", "vote_extended", "vote_participated", "vote_cancelled"} <= set(kinds)
+    journal = await read_journal(h, claire)
+    assert "Claire Morel prolonge le vote « Organiser un café ESS ? »" in journal
+    assert "Claire Morel annule le vote « Organiser un café ESS ? »" in journal
+    await h.say(users[0], group, "/decisions")
+    assert "s'ouvrent en privé" in h.last(group).plain
 
 
 async def test_a_reminder_goes_to_those_who_have_not_voted(harness: Harness) -> None:
@@ -319,8 +341,10 @@ async def test_a_draft_abandoned_publishes_nothing(harness: Harness) -> None:
     h = harness
     group, claire, users = await collective_with(h, 0)
     before = len(h.sandbox.bot_messages(group))
-    await h.say(claire, group, "/vote Faut-il un logo ?")
+    await h.say(claire, group, "/vote")
     assert "Je vous pose les questions du vote en privé" in h.last(group).plain
+    assert "Quelle est la question posée au vote" in plain(h.last(claire).plain)
+    await h.say(claire, None, "Faut-il un logo ?")
     await h.press(claire, None, "Majorité")
     await h.press(claire, None, "Plus de la moitié")
     await h.press(claire, None, "Vote public")
