@@ -21,9 +21,9 @@ __all__ = ["SCENES", "START", "WOOL_ACTORS", "Actor", "Scene", "Story", "run_dem
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
-    from bot.demo.scenes import collective
+    from bot.demo.scenes import collective, votes
 
-    return [collective.play]
+    return [collective.play, votes.play]
 
 
 SCENES = _scenes
