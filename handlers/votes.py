@@ -864,7 +864,16 @@ async def export_csv(uow: UnitOfWork, vote: Vote, collective: Collective, lang: 
     options = {o.position: o.label for o in await votes.options(vote.id)}
     colleges = {c.position: c.name for c in await votes.vote_colleges(vote.id)}
     summary: list[Sequence[Cell]] = []
+    # A round still open shows its counts only when the vote shows them live (never a
+    # secret ballot's).
+    visible = {
+        r.number
+        for r in await votes.rounds(vote.id)
+        if r.result is not None or (vote.live_results and not vote.anonymous)
+    }
     for found in await votes.rounds(vote.id):
+        if found.number not in visible:
+            continue
         for t in sorted(
             await votes.tallies(vote.id, found.number), key=lambda t: (t.college, t.option)
         ):
@@ -922,6 +931,8 @@ async def export_csv(uow: UnitOfWork, vote: Vote, collective: Collective, lang: 
             ],
         ]
         for number, person, elector, ballot, holder in ballots:
+            if number not in visible:
+                continue
             name = person.display_name if person else ""
             organisation = elector.organisation if elector else None
             at = svc.local(ballot.at, tz).replace(tzinfo=None)

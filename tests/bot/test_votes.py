@@ -356,3 +356,18 @@ async def test_a_draft_abandoned_publishes_nothing(harness: Harness) -> None:
     assert "Le vote est abandonné" in h.last(claire).plain
     await h.tick(timedelta(minutes=1))
     assert len(h.sandbox.bot_messages(group)) == before + 1
+
+
+async def test_an_open_vote_exports_no_count_that_is_not_shown(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await collective_with(h, 1)
+    await open_vote(h, claire, "Vote secret en cours", secret=True)
+    await h.press(users[0], group, "Contre")
+    await h.say(claire, None, "/decisions")
+    await h.press(claire, None, "Vote secret en cours")
+    await h.press(claire, None, "Exporter (CSV)")
+    document = h.last(claire).document
+    assert document is not None
+    rows = list(csv.reader(io.StringIO(document[1].decode("utf-8-sig")), delimiter=";"))
+    assert not any("Contre" in row for row in rows)
+    assert ["Bulletin", "À bulletin secret"] in rows
