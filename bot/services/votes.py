@@ -199,14 +199,14 @@ async def elector_for(
     uow: UnitOfWork, vote: Vote, collective: Collective, person: Person
 ) -> VoteElector:
     """The person's place on the vote's list, or why they have none."""
-    member = await uow.memberships.get(collective.id, person.id)
-    if member is None or member.status == MembershipStatus.LEFT:
+    member = await repo(uow).member_state(collective.id, person.id)
+    if member is None or member[0] == MembershipStatus.LEFT:
         raise Refusal("not_member", collective=collective.title)
-    if member.status != MembershipStatus.ACTIVE:
+    if member[0] != MembershipStatus.ACTIVE:
         raise Refusal("join_unfinished", collective=collective.title)
     elector = await repo(uow).elector_of(vote.id, person.id)
     if elector is None:
-        if member.role == Role.OBSERVATEUR and not vote.include_observers:
+        if member[1] == Role.OBSERVATEUR and not vote.include_observers:
             raise Refusal("vote_observer")
         raise Refusal("vote_not_on_roll")
     return elector

@@ -15,6 +15,7 @@ from storage.models import (
     CharterVersion,
     College,
     CollegeMember,
+    Membership,
     Vote,
     VoteBallot,
     VoteCollege,
@@ -119,6 +120,17 @@ class VoteRepo(Repo):
 
     async def elector(self, elector_id: int) -> VoteElector | None:
         return await self.session.get(VoteElector, elector_id)
+
+    async def member_state(self, collective_id: int, person_id: int) -> tuple[str, str] | None:
+        """(status, role) of a membership, in one light query (no profile, no maillons)."""
+        row = (
+            await self.session.execute(
+                select(Membership.status, Membership.role).where(
+                    Membership.collective_id == collective_id, Membership.person_id == person_id
+                )
+            )
+        ).first()
+        return (str(row[0]), str(row[1])) if row is not None else None
 
     async def count_electors(self, vote_id: int) -> int:
         return int(
