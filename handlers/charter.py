@@ -88,7 +88,7 @@ async def charter_rows(ctx: Ctx, view: svc.View, role: Role | None) -> Rows:
     cid = view.collective.id
     rows: Rows = []
     if view.charter.status == "adopted":
-        signed = [s for s in view.signatories if s.name == ctx.me.display_name]
+        signed = [s for s in view.signatories if s.person_id == ctx.me.id]
         if not signed and role in svc.SIGNERS:
             rows.append([(ctx.caption("charter/sign", version=view.charter.version), ("csg", cid))])
     if role in svc.AMENDERS:
@@ -230,7 +230,7 @@ async def amend_finished(ctx: Ctx, finished: Finished) -> None:
         template="charter/amendment_notice",
         now=ctx.now,
         params={"name": ctx.me.display_name, "n": position},
-        buttons=[[("charter/amendments", {"n": 1}, ["cams", s.collective.id])]],
+        buttons=[[("charter/see_amendments", {}, ["cams", s.collective.id])]],
     )
 
 

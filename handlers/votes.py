@@ -21,6 +21,7 @@ from bot.services import judgment
 from bot.services import members as members_svc
 from bot.services import votes as svc
 from bot.services.errors import Refusal
+from bot.services.typed import clean_text
 from bot.texts import caption, render
 from handlers import conversation
 from handlers.choose import run_for_collective, switch_rows
@@ -148,8 +149,6 @@ async def vote_command(ctx: Ctx, collective: Collective) -> None:
     args = ctx.context.args or []
     title = " ".join(args).strip()
     if title:
-        from bot.services.typed import clean_text
-
         title = clean_text(title, field="question", limit=300)
     await start_setup(ctx, collective, title=title)
 

@@ -134,10 +134,21 @@ async def running_vote(uow: UnitOfWork, charter: Charter) -> Vote | None:
 
 @dataclass(frozen=True)
 class Signatory:
+    person_id: int
     name: str
     organisation: str
     signed_at: datetime
     version: int
+
+
+def _signatory(signature: CharterSignature, person: Person, version: int) -> Signatory:
+    return Signatory(
+        signature.person_id,
+        person.display_name,
+        signature.organisation,
+        signature.signed_at,
+        version,
+    )
 
 
 @dataclass(frozen=True)
@@ -162,7 +173,7 @@ async def view(uow: UnitOfWork, collective: Collective) -> View:
     signed = await repo(uow).signatures(charter.id)
     people = await uow.people.many([s.person_id for s, _ in signed])
     current = [
-        Signatory(people[s.person_id].display_name, s.organisation, s.signed_at, n)
+        _signatory(s, people[s.person_id], n)
         for s, n in signed
         if n == charter.version and s.person_id in people
     ]
@@ -986,7 +997,7 @@ async def history(uow: UnitOfWork, collective: Collective) -> tuple[View, list[V
                 version,
                 vote,
                 [
-                    Signatory(people[s.person_id].display_name, s.organisation, s.signed_at, n)
+                    _signatory(s, people[s.person_id], n)
                     for s, n in signed
                     if n == version.number and s.person_id in people
                 ],

@@ -212,7 +212,7 @@ async def elector_for(
     return elector
 
 
-def check_open(vote: Vote, number: int, now: datetime, tz: str) -> None:
+def check_open(vote: Vote, number: int, now: datetime) -> None:
     if vote.status == CANCELLED:
         raise Refusal("vote_cancelled", title=vote.title)
     over = vote.closes_at is not None and now >= vote.closes_at
@@ -767,7 +767,7 @@ async def cast(
     collective = await collective_of(uow, vote)
     if chat_id is not None and chat_id != collective.chat_id:
         raise Refusal("stale_button")  # a button of another collective's vote
-    check_open(vote, number, now, collective.timezone)
+    check_open(vote, number, now)
     voter = await elector_for(uow, vote, collective, person)
     target, proxy = voter, None
     if proxy_id is not None:
@@ -932,7 +932,7 @@ async def give_proxy(
     votes = repo(uow)
     vote = await find(uow, vote_id)
     collective = await collective_of(uow, vote)
-    check_open(vote, vote.round, now, collective.timezone)
+    check_open(vote, vote.round, now)
     mine = await elector_for(uow, vote, collective, giver)
     if holder is None:
         raise Refusal("proxy_not_member", collective=collective.title)
@@ -987,7 +987,7 @@ async def withdraw_proxy(
     assert holder is not None
     if proxy.status != "active":
         raise Refusal("proxy_inactive", status=proxy.status)
-    check_open(vote, vote.round, now, collective.timezone)
+    check_open(vote, vote.round, now)
     cast_already = await votes.on_roll(vote.id, vote.round, mine.id)
     if cast_already is not None:
         raise Refusal("proxy_used", name=holder.display_name)
@@ -1015,7 +1015,7 @@ async def proxy_for_holder(
         raise Refusal("stale_button")
     vote = await find(uow, proxy.vote_id)
     collective = await collective_of(uow, vote)
-    check_open(vote, vote.round, now, collective.timezone)
+    check_open(vote, vote.round, now)
     mine = await elector_for(uow, vote, collective, holder)
     if proxy.holder_id != mine.id:
         raise Refusal("stale_button")
@@ -1034,7 +1034,7 @@ async def proxy_start(
     """Before the giver picks a holder: the vote is open, and they have not voted yet."""
     vote = await find(uow, vote_id)
     collective = await collective_of(uow, vote)
-    check_open(vote, vote.round, now, collective.timezone)
+    check_open(vote, vote.round, now)
     mine = await elector_for(uow, vote, collective, giver)
     if await repo(uow).on_roll(vote.id, vote.round, mine.id) is not None:
         raise Refusal("proxy_already_voted")
@@ -1150,7 +1150,7 @@ async def _load_for_giver(uow: UnitOfWork, conversation: Conversation) -> Ballot
 
 async def _guard_ballot(ctx: StepContext) -> None:
     s: BallotSubject = ctx.subject
-    check_open(s.vote, s.vote.round, ctx.now, s.collective.timezone)
+    check_open(s.vote, s.vote.round, ctx.now)
     mine = await elector_for(ctx.uow, s.vote, s.collective, ctx.person)
     if s.proxy is not None and s.proxy.holder_id != mine.id:
         raise Refusal("stale_button")
@@ -1321,7 +1321,7 @@ async def ballot_start(
     votes = repo(uow)
     vote = await find(uow, vote_id)
     collective = await collective_of(uow, vote)
-    check_open(vote, vote.round, now, collective.timezone)
+    check_open(vote, vote.round, now)
     if method is not None and vote.method != method:
         raise Refusal("stale_button")
     target = await elector_for(uow, vote, collective, person)
@@ -1360,7 +1360,7 @@ async def extend(
     now: datetime,
 ) -> None:
     await require_role(uow, collective, actor, ANIMATORS)
-    check_open(vote, vote.round, now, collective.timezone)
+    check_open(vote, vote.round, now)
     assert vote.closes_at is not None
     if when <= vote.closes_at:
         raise Refusal("vote_extend_earlier", when=vote.closes_at, tz=collective.timezone)

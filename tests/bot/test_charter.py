@@ -131,7 +131,7 @@ async def test_amendments_are_merged_or_declined_with_a_reason(harness: Harness)
     await h.say(users[1], None, "Plus lisible.")
     await h.tick()
     assert "Nouvel amendement à l'article 1" in plain(h.last(claire).plain)
-    await h.press(claire, None, "Amendements en attente (1)")  # the first notice's button
+    await h.press(claire, None, "Voir les amendements")  # the newest notice's button
     texts = h.sandbox.bot_messages(claire)
     amendments = [m for m in texts if "Amendement à l'article" in m.plain]
     assert len(amendments) >= 2
@@ -148,7 +148,7 @@ async def test_amendments_are_merged_or_declined_with_a_reason(harness: Harness)
     articles = await rows(h, CharterArticle)
     assert articles[3].body == "Des prix justes, revus ensemble chaque année."
     notice = next(m for m in h.sandbox.bot_messages(claire) if "Nouvel amendement" in m.plain)
-    await h.press(claire, None, "Amendements en attente (1)", message_id=notice.message_id)
+    await h.press(claire, None, "Voir les amendements", message_id=notice.message_id)
     assert "Aucun amendement en attente" in h.last(claire).plain
     journal = await read_journal(h, claire)
     assert "Acteur0 Test propose un amendement à l'article 4 de la charte" in journal
