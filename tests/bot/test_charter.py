@@ -77,7 +77,7 @@ async def test_the_team_loads_edits_and_publishes_the_draft(harness: Harness) ->
     ]
     text = plain("\n".join(h.bot_texts(claire)[-2:]))
     assert "Charte de la filière laine du Cantal" in text
-    assert "Projet de charte, pas encore adopté." in text
+    assert "Brouillon : projet de charte, pas encore adopté." in text
     await h.press(claire, None, "Modifier un article")
     await h.press(claire, None, "3. Gouvernance")
     await h.press(claire, None, "Modifier cet article")
@@ -177,7 +177,7 @@ async def test_adoption_is_published_pinned_then_signed(harness: Harness) -> Non
     assert [(v.number, v.pin) for v in versions] == [(1, "pinned")]
     await h.say(users[0], group, "/charte")
     shown = plain(h.last(group).plain)
-    assert "Version 1, adoptée le" in shown and "Signataires de la version 1" in shown
+    assert "Adoptée : version 1, du" in shown and "Signataires de la version 1" in shown
     await h.say(users[0], None, "/signer")
     await h.say(users[0], None, "GAEC des Estives")
     assert "pour « GAEC des Estives »" in plain(h.last(users[0]).plain)
