@@ -432,7 +432,7 @@ async def _pin(
             collective,
             "charter/pin_missing",
             due.now,
-            once_per="ever",
+            once_per="day",
             params={"version": number},
         )
     await uow.commit()

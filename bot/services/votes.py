@@ -1812,7 +1812,10 @@ async def not_voted(uow: UnitOfWork, vote: Vote) -> list[Person]:
     covered = {p.giver_id for p in await votes.proxies(vote.id) if p.status == "active"}
     waiting = [e for e in await votes.electors(vote.id) if e.id not in done and e.id not in covered]
     people = await uow.people.many([e.person_id for e in waiting])
-    return [people[e.person_id] for e in waiting if e.person_id in people]
+    active = {
+        m.person_id for m in await uow.memberships.of_collective(vote.collective_id)
+    }  # someone who has left is not reminded
+    return [people[e.person_id] for e in waiting if e.person_id in people and e.person_id in active]
 
 
 async def ballots_for_export(

@@ -273,9 +273,10 @@ async def test_extend_then_cancel_from_decisions(harness: Harness) -> None:
 
 async def test_a_reminder_goes_to_those_who_have_not_voted(harness: Harness) -> None:
     h = harness
-    group, claire, users = await collective_with(h, 2)
+    group, claire, users = await collective_with(h, 3)
     await open_vote(h, claire, closing="3 décembre 18h")
     await h.press(users[0], group, "Pour")
+    await h.leave(users[2], group)  # gone: not reminded
     before = {u.id: len(h.sandbox.bot_messages(u)) for u in (claire, *users)}
     count = {u.id: u for u in (claire, *users)}
     vote = await last_vote(h)
