@@ -86,3 +86,56 @@ def bar_panels(title: str, panels: Sequence[tuple[str, Sequence[str], Sequence[f
         return png(fig)
     finally:
         plt.close(fig)
+
+
+# Grades from the worst (« À rejeter ») to the best (« Excellent »): red to green.
+GRADE_COLOURS = ("#b03a2e", "#d9713c", "#e8b04a", "#d8d96a", "#9cc46a", "#5aa36a", "#2e7d5b")
+
+
+def merit_profiles(
+    title: str, options: Sequence[str], profiles: Sequence[Sequence[int]], grades: Sequence[str]
+) -> bytes:
+    """Majority judgment: one bar per option (the best ranked on top), split by grade from the
+    best on the left to the worst, each as a share of the votes; the 50 % line marks the
+    majority grade."""
+    with figure(7.5, max(2.2, 0.6 * len(options) + 1.6)) as (fig, ax):
+        positions = list(range(len(options)))[::-1]
+        for y, profile in zip(positions, profiles, strict=True):
+            total = sum(profile) or 1
+            left = 0.0
+            for grade in range(len(profile) - 1, -1, -1):  # the best grade first
+                share = 100 * profile[grade] / total
+                if share:
+                    ax.barh(
+                        y,
+                        share,
+                        left=left,
+                        color=GRADE_COLOURS[grade % len(GRADE_COLOURS)],
+                        edgecolor="white",
+                    )
+                left += share
+        ax.axvline(50, color="#222222", linewidth=1, linestyle="--")
+        ax.set_yticks(positions, [_short(option) for option in options])
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("%")
+        ax.set_title(_short(title, 70), loc="left", fontweight="bold")
+        ax.spines[["top", "right"]].set_visible(False)
+        handles = [
+            matplotlib_patch(GRADE_COLOURS[i % len(GRADE_COLOURS)], grades[i])
+            for i in range(len(grades) - 1, -1, -1)
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.18),
+            ncol=min(4, len(handles)),
+            frameon=False,
+            fontsize=8,
+        )
+        return png(fig)
+
+
+def matplotlib_patch(colour: str, label: str) -> Any:
+    from matplotlib.patches import Patch
+
+    return Patch(color=colour, label=label)

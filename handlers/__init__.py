@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 def features() -> list[object]:
     from handlers import (
         basics,
+        charter,
         choose,
         collective,
         conversation,
@@ -40,6 +41,7 @@ def features() -> list[object]:
         roadmap,
         roles,
         surveys,
+        votes,
     )
 
     return [
@@ -56,6 +58,8 @@ def features() -> list[object]:
         meetings.FEATURE,
         roadmap.FEATURE,
         surveys.FEATURE,
+        votes.FEATURE,
+        charter.FEATURE,
     ]
 
 

@@ -82,3 +82,29 @@ async def journal_kinds(h: Harness, group: SandboxChat) -> list[str]:
         assert collective is not None
         entries = await uow.journal.page(collective.id, offset=0, limit=1000)
         return [e.kind for e in reversed(entries)]
+
+
+async def every_row(h: Harness, *, xmin: bool = False) -> dict[str, list[dict[str, object]]]:
+    """Every row of every table as someone holding the database reads it: with its physical
+    position (SQLite's rowid, PostgreSQL's ctid, and xmin if asked), in physical order. A
+    SQLite table WITHOUT ROWID has no position to read."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import OperationalError
+
+    engine = h.app.deps.engine
+    found: dict[str, list[dict[str, object]]] = {}
+    async with engine.connect() as conn:
+        names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+        for name in sorted(names):
+            if engine.dialect.name == "postgresql":
+                extra = ', xmin::text AS "_xmin"' if xmin else ""
+                query = f'SELECT ctid::text AS "_ctid"{extra}, * FROM "{name}" ORDER BY ctid'
+            else:
+                query = f'SELECT rowid AS "_rowid", * FROM "{name}" ORDER BY rowid'
+            try:
+                result = await conn.execute(text(query))
+            except OperationalError:  # a SQLite table WITHOUT ROWID
+                await conn.rollback()
+                result = await conn.execute(text(f'SELECT * FROM "{name}"'))
+            found[name] = [dict(row._mapping) for row in result]
+    return found

@@ -30,9 +30,9 @@ __all__ = [
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
-    from bot.demo.scenes import collective, meetings, surveys
+    from bot.demo.scenes import collective, meetings, surveys, votes
 
-    return [collective.play, surveys.play, meetings.play]
+    return [collective.play, surveys.play, meetings.play, votes.play]
 
 
 SCENES = _scenes

@@ -7,8 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
-from sqlalchemy.exc import OperationalError
 
 from bot.sandbox.harness import Harness
 from storage.models import AnonymousResponse, SurveyParticipant
@@ -22,28 +20,11 @@ from tests.bot.survey_helpers import (
     rows,
     until,
 )
-from tests.helpers import nb
+from tests.helpers import every_row, nb
 
 
 async def dump(h: Harness) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, with SQLite's rowid or PostgreSQL's ctid and xmin where the
-    table has them: what someone holding the database can read."""
-    engine = h.app.deps.engine
-    async with engine.connect() as conn:
-        names = await conn.run_sync(lambda c: inspect(c).get_table_names())
-        found: dict[str, list[dict[str, Any]]] = {}
-        for name in names:
-            if engine.dialect.name == "postgresql":
-                query = f'SELECT ctid::text AS "_ctid", xmin::text AS "_xmin", * FROM "{name}"'
-            else:
-                query = f'SELECT rowid AS "_rowid", * FROM "{name}"'
-            try:
-                result = await conn.execute(text(query))
-            except OperationalError:  # a SQLite table WITHOUT ROWID
-                await conn.rollback()
-                result = await conn.execute(text(f'SELECT * FROM "{name}"'))
-            found[name] = [dict(row._mapping) for row in result]
-    return found
+    return await every_row(h, xmin=True)
 
 
 async def test_no_submitted_anonymous_response_can_be_tied_to_a_member(
