@@ -143,8 +143,9 @@ def table(rows: Sequence[Row]) -> str:
             else (row.reference_what or "")
         )
         met = {True: "yes", False: "**no**", None: ""}[row.met]
+        what = f"{row.what} ({row.note})" if row.note else row.what
         lines.append(
-            f"| {row.figure} | {row.what} | {fmt(row.value, row.unit)} | {reference} | "
+            f"| {row.figure} | {what} | {fmt(row.value, row.unit)} | {reference} | "
             f"{fmt(row.ratio)} | {row.target} | {met} |"
         )
     return "\n".join(lines)

@@ -216,6 +216,20 @@ FLOOR_SCHEMA = (
 )
 
 
+def floor_engine(url: str) -> Any:
+    """The stock driver (SQLAlchemy's aiosqlite or asyncpg adapter) with, on SQLite, the same
+    file settings as the bot: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storage.db import sqlite_pragmas
+
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 10.0})
+        sqlite_pragmas(engine, 10.0)
+        return engine
+    return create_async_engine(url)
+
+
 class FloorRig:
     """Bare PTB with one minimal persistent handler, on the same transport and database kind
     (for SQLite: the same pragmas, through the same engine factory)."""
@@ -224,10 +238,9 @@ class FloorRig:
         from sqlalchemy import text
 
         from bot.sandbox.transport import SandboxRequest
-        from storage.db import create_engine
 
         self.sandbox = sb
-        self.engine = create_engine(database_url)
+        self.engine = floor_engine(database_url)
         self.completion = Completion()
         completion = self.completion
 

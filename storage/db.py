@@ -26,8 +26,30 @@ def create_engine(
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
-    busy_ms = int(sqlite_busy_timeout * 1000)
-    engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout}, **kwargs)
+    from storage import sqlite
+
+    if not _in_memory(parsed.database):
+        # Every transaction takes the write lock (BEGIN IMMEDIATE): with one connection, this
+        # process's transactions queue on the pool, in order, instead of polling SQLite's lock;
+        # other processes' transactions are waited for up to the busy timeout.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+    engine = create_async_engine(
+        url, module=sqlite.dbapi(), connect_args={"timeout": sqlite_busy_timeout}, **kwargs
+    )
+    sqlite_pragmas(engine, sqlite_busy_timeout)
+    return engine
+
+
+def _in_memory(database: str | None) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def sqlite_pragmas(engine: AsyncEngine, busy_timeout: float) -> None:
+    """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for every transaction."""
+    from storage.sqlite import Connection
+
+    busy_ms = int(busy_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -36,17 +58,24 @@ def create_engine(
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if isinstance(dbapi_connection, Connection):
+            # It runs on the event loop: SQLite never waits, `Connection` waits asynchronously.
+            cursor.execute("PRAGMA busy_timeout=0")
+            dbapi_connection.busy_timeout = busy_timeout
+        else:
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Take the write lock up front: a transaction that reads then writes can then never
         # fail with "database is locked" on the read-to-write upgrade; it waits its turn instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+        dbapi_connection = conn.connection.dbapi_connection
+        if isinstance(dbapi_connection, Connection):
+            dbapi_connection.begin_immediate()  # sent with the first statement
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
