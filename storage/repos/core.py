@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, inspect, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -27,6 +27,68 @@ from storage.models import (
     Person,
 )
 from storage.repos.base import Repo
+
+
+# The hot statements are built once: building a statement costs more than running it on
+# SQLite (SQLAlchemy then finds its compiled form in its cache). Values come as parameters.
+_inbox = InboxUpdate.__table__.c
+_FINISH = (
+    update(InboxUpdate.__table__)
+    .where(
+        _inbox.bot_id == bindparam("b_bot"),
+        _inbox.update_id == bindparam("b_update"),
+        _inbox.state == InboxState.PENDING,
+    )
+    .values(state=bindparam("b_state"), payload=None, handled_at=bindparam("b_now"))
+)
+_PERSON = select(Person).where(Person.telegram_id == bindparam("telegram_id"))
+_MAILLONS = joinedload(Collective.maillons)
+_LINKS = joinedload(Membership.maillon_links)
+_IN_GROUP = (
+    select(Person, Collective, Membership)
+    .select_from(Person)
+    .outerjoin(Collective, Collective.chat_id == bindparam("chat_id"))
+    .outerjoin(
+        Membership,
+        and_(Membership.collective_id == Collective.id, Membership.person_id == Person.id),
+    )
+    .where(Person.telegram_id == bindparam("telegram_id"))
+    .options(_MAILLONS, _LINKS)
+)
+_IN_PRIVATE = (
+    select(Person, Conversation)
+    .select_from(Person)
+    .outerjoin(Conversation, Conversation.person_id == Person.id)
+    .where(Person.telegram_id == bindparam("telegram_id"))
+)
+_COLLECTIVE_BY = {
+    column: select(Collective)
+    .where(getattr(Collective, column) == bindparam("value"))
+    .options(_MAILLONS)
+    for column in ("chat_id", "slug", "join_token")
+}
+_MEMBERSHIP = (
+    select(Membership)
+    .where(
+        Membership.collective_id == bindparam("collective_id"),
+        Membership.person_id == bindparam("person_id"),
+    )
+    .options(_LINKS)
+)
+_MEMBERSHIP_AND_COLLECTIVE = (
+    select(Membership, Collective)
+    .join(Collective, Collective.id == Membership.collective_id)
+    .where(Membership.id == bindparam("membership_id"))
+    .options(_LINKS, _MAILLONS)
+)
+_MEMBERSHIPS_OF = (
+    select(Collective, Membership)
+    .join(Membership, Membership.collective_id == Collective.id)
+    .where(Membership.person_id == bindparam("person_id"))
+    .order_by(Membership.joined_at, Membership.id)
+    .options(_MAILLONS, _LINKS)
+)
+_DELIVERY = select(Delivery).where(Delivery.key == bindparam("key"))
 
 
 class InboxRepo(Repo):
@@ -63,16 +125,9 @@ class InboxRepo(Repo):
     ) -> bool:
         """Mark a waiting update handled and forget its contents; False if it was not waiting
         (handled already, by this process or another)."""
-        table = InboxUpdate.__table__
         connection = await self.session.connection()
         result = await connection.execute(
-            update(table)
-            .where(
-                table.c.bot_id == bot_id,
-                table.c.update_id == update_id,
-                table.c.state == InboxState.PENDING,
-            )
-            .values(state=state, payload=None, handled_at=now)
+            _FINISH, {"b_bot": bot_id, "b_update": update_id, "b_state": state, "b_now": now}
         )
         return result.rowcount == 1
 
@@ -168,9 +223,7 @@ class DueRepo(Repo):
             update(table)
             .where(c.id.in_(due), claimable)
             .values(claimed_at=now, claimed_by=worker, attempts=c.attempts + 1)
-            .returning(
-                c.id, c.key, c.kind, c.due_at, c.collective_id, c.payload, c.attempts
-            )
+            .returning(c.id, c.key, c.kind, c.due_at, c.collective_id, c.payload, c.attempts)
         )
         connection = await self.session.connection()
         rows = [dict(row._mapping) for row in await connection.execute(stmt)]
@@ -219,7 +272,7 @@ class DueRepo(Repo):
 
 class DeliveryRepo(Repo):
     async def get(self, key: str) -> Delivery | None:
-        return await self.session.scalar(select(Delivery).where(Delivery.key == key))
+        return await self.session.scalar(_DELIVERY, {"key": key})
 
     async def start(self, key: str, chat_id: int, now: datetime) -> Delivery:
         delivery = await self.get(key)
@@ -264,9 +317,7 @@ class PersonRepo(Repo):
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         found = self._by_telegram_id.get(telegram_id)
         if found is None:
-            found = await self.session.scalar(
-                select(Person).where(Person.telegram_id == telegram_id)
-            )
+            found = await self.session.scalar(_PERSON, {"telegram_id": telegram_id})
             if found is not None:
                 self._by_telegram_id[telegram_id] = found
         return found
@@ -283,21 +334,10 @@ class PersonRepo(Repo):
         collective (with its maillons) and the person's membership there; in private, the
         person's conversations. Later lookups of these in the unit of work cost nothing."""
         if group_chat_id is not None:
-            stmt = (
-                select(Person, Collective, Membership)
-                .select_from(Person)
-                .outerjoin(Collective, Collective.chat_id == group_chat_id)
-                .outerjoin(
-                    Membership,
-                    and_(
-                        Membership.collective_id == Collective.id,
-                        Membership.person_id == Person.id,
-                    ),
-                )
-                .where(Person.telegram_id == telegram_id)
-                .options(joinedload(Collective.maillons), joinedload(Membership.maillon_links))
+            found = await self.session.execute(
+                _IN_GROUP, {"chat_id": group_chat_id, "telegram_id": telegram_id}
             )
-            row = (await self.session.execute(stmt)).unique().first()
+            row = found.unique().first()
             if row is None:
                 return None, None
             person, collective, membership = row
@@ -305,13 +345,7 @@ class PersonRepo(Repo):
             if collective is not None and memberships is not None:
                 memberships.prime(collective.id, person.id, membership)
             return person, collective
-        stmt2 = (
-            select(Person, Conversation)
-            .select_from(Person)
-            .outerjoin(Conversation, Conversation.person_id == Person.id)
-            .where(Person.telegram_id == telegram_id)
-        )
-        rows = (await self.session.execute(stmt2)).all()
+        rows = (await self.session.execute(_IN_PRIVATE, {"telegram_id": telegram_id})).all()
         if not rows:
             return None, None
         person = rows[0][0]
@@ -339,25 +373,21 @@ class PersonRepo(Repo):
 
 class CollectiveRepo(Repo):
     async def by_chat(self, chat_id: int) -> Collective | None:
-        return await self._one(Collective.chat_id == chat_id)
+        return await self._one("chat_id", chat_id)
 
     async def get(self, collective_id: int) -> Collective | None:
         """From the unit of work when it is loaded already, else with its maillons, at once."""
-        return await self.session.get(
-            Collective, collective_id, options=[joinedload(Collective.maillons)]
-        )
+        return await self.session.get(Collective, collective_id, options=[_MAILLONS])
 
     async def by_slug(self, slug: str) -> Collective | None:
-        return await self._one(Collective.slug == slug)
+        return await self._one("slug", slug)
 
     async def by_token(self, token: str) -> Collective | None:
-        return await self._one(Collective.join_token == token)
+        return await self._one("join_token", token)
 
-    async def _one(self, where: Any) -> Collective | None:
+    async def _one(self, column: str, value: object) -> Collective | None:
         """One collective and its maillons, in one statement."""
-        result = await self.session.execute(
-            select(Collective).where(where).options(joinedload(Collective.maillons))
-        )
+        result = await self.session.execute(_COLLECTIVE_BY[column], {"value": value})
         return result.unique().scalar_one_or_none()
 
     async def slug_taken(self, slug: str, except_id: int) -> bool:
@@ -418,18 +448,14 @@ class MembershipRepo(Repo):
         if key in self._known:
             return self._known[key]
         result = await self.session.execute(
-            select(Membership)
-            .where(Membership.collective_id == collective_id, Membership.person_id == person_id)
-            .options(joinedload(Membership.maillon_links))
+            _MEMBERSHIP, {"collective_id": collective_id, "person_id": person_id}
         )
         found = result.unique().scalar_one_or_none()
         self._known[key] = found
         return found
 
     async def by_id(self, membership_id: int) -> Membership | None:
-        found = await self.session.get(
-            Membership, membership_id, options=[joinedload(Membership.maillon_links)]
-        )
+        found = await self.session.get(Membership, membership_id, options=[_LINKS])
         if found is not None:
             self._remember([found])
         return found
@@ -450,20 +476,10 @@ class MembershipRepo(Repo):
         return row[0], row[1]
 
     async def _with_collective(self, membership_id: int) -> Any:
-        return (
-            (
-                await self.session.execute(
-                    select(Membership, Collective)
-                    .join(Collective, Collective.id == Membership.collective_id)
-                    .where(Membership.id == membership_id)
-                    .options(
-                        joinedload(Membership.maillon_links), joinedload(Collective.maillons)
-                    )
-                )
-            )
-            .unique()
-            .first()
+        found = await self.session.execute(
+            _MEMBERSHIP_AND_COLLECTIVE, {"membership_id": membership_id}
         )
+        return found.unique().first()
 
     def _loaded(self, cls: type[Any], pk: int) -> Any:
         """The object if this unit of work holds it, loaded and not expired; else None."""
@@ -521,13 +537,7 @@ class MembershipRepo(Repo):
         collectives; the memberships are remembered for `get`."""
         found = self._of_person.get(person_id)
         if found is None:
-            result = await self.session.execute(
-                select(Collective, Membership)
-                .join(Membership, Membership.collective_id == Collective.id)
-                .where(Membership.person_id == person_id)
-                .order_by(Membership.joined_at, Membership.id)
-                .options(joinedload(Collective.maillons), joinedload(Membership.maillon_links))
-            )
+            result = await self.session.execute(_MEMBERSHIPS_OF, {"person_id": person_id})
             found = [(c, m) for c, m in result.unique().all()]
             self._of_person[person_id] = found
             self._remember([m for _, m in found])
