@@ -84,7 +84,7 @@ async def sqlite_url(options: Options, name: str, migrate: bool = True) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def postgresql_url(options: Options, name: str) -> str | None:
+async def postgresql_url(options: Options, name: str, migrate: bool = True) -> str | None:
     """A fresh, migrated PostgreSQL database of the bench's own; None when no server answers."""
     if options.pg_url is None:
         return None
@@ -105,6 +105,10 @@ async def postgresql_url(options: Options, name: str) -> str | None:
         await conn.close()
     url = base.set(database=database).render_as_string(hide_password=False)
     _pg_databases.append(url)
+    if migrate:
+        from storage.migrate import upgrade
+
+        await upgrade(url)
     return url
 
 
@@ -208,11 +212,11 @@ class TisserandRig:
 
 FLOOR_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS floor_updates (update_id BIGINT PRIMARY KEY, payload TEXT,"
-    " received_at TIMESTAMP)",
-    "CREATE TABLE IF NOT EXISTS floor_members (id INTEGER PRIMARY KEY, telegram_id BIGINT"
+    " received_at DOUBLE PRECISION)",
+    "CREATE TABLE IF NOT EXISTS floor_members (id BIGINT PRIMARY KEY, telegram_id BIGINT"
     " UNIQUE, name VARCHAR(200))",
-    "CREATE TABLE IF NOT EXISTS floor_answers (member_id INTEGER, question VARCHAR(40),"
-    " value VARCHAR(200), updated_at TIMESTAMP, PRIMARY KEY (member_id, question))",
+    "CREATE TABLE IF NOT EXISTS floor_answers (member_id BIGINT, question VARCHAR(40),"
+    " value VARCHAR(200), updated_at DOUBLE PRECISION, PRIMARY KEY (member_id, question))",
 )
 
 
@@ -277,11 +281,11 @@ class FloorRig:
             async with engine.begin() as conn:
                 await conn.execute(
                     record,
-                    {"u": update.update_id, "p": update.to_json(), "t": datetime.now(UTC)},
+                    {"u": update.update_id, "p": update.to_json(), "t": time.time()},
                 )
                 found = (await conn.execute(member, {"tg": update.effective_user.id})).scalar()
                 await conn.execute(
-                    upsert, {"m": found, "q": question, "v": value, "t": datetime.now(UTC)}
+                    upsert, {"m": found, "q": question, "v": value, "t": time.time()}
                 )
 
         async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -306,8 +310,8 @@ class FloorRig:
             for statement in FLOOR_SCHEMA:
                 await conn.execute(text(statement))
             await conn.execute(
-                text("INSERT INTO floor_members (telegram_id, name) VALUES (:tg, :n)"),
-                [{"tg": u.id, "n": u.first_name} for u in users],
+                text("INSERT INTO floor_members (id, telegram_id, name) VALUES (:i, :tg, :n)"),
+                [{"i": i, "tg": u.id, "n": u.first_name} for i, u in enumerate(users, 1)],
             )
 
     async def __aenter__(self) -> FloorRig:

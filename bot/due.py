@@ -142,6 +142,10 @@ async def drain(deps: Deps, bot: Bot, *, horizon: float) -> RunReport:
     seconds, as it falls due (a reminder deferred by Telegram's 429 goes out when allowed,
     not at the next tick)."""
     report = RunReport()
+    # At most one interval long: the next tick takes over (and a clock that does not move,
+    # in tests, never keeps it going).
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + horizon
     while True:
         found = await run_due(deps, bot)
         report.done += found.done
@@ -151,10 +155,10 @@ async def drain(deps: Deps, bot: Bot, *, horizon: float) -> RunReport:
             upcoming = await uow.due.next_due()
         if upcoming is None:
             return report
-        wait = (upcoming - deps.clock.now()).total_seconds()
-        if wait >= horizon:
+        wait = max((upcoming - deps.clock.now()).total_seconds(), MIN_WAIT)
+        if loop.time() + wait >= deadline:
             return report
-        await asyncio.sleep(max(wait, MIN_WAIT))
+        await asyncio.sleep(wait)
 
 
 async def _run_one(deps: Deps, bot: Bot, item: WorkItem, now: datetime, report: RunReport) -> None:
