@@ -17,7 +17,9 @@ from bench.core import Options, Row, discover, table, write_results
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller and fewer runs (a minute)")
-    parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 3, 1 quick)")
+    parser.add_argument(
+        "--runs", type=int, default=None, help="runs per figure (default 3, 1 quick)"
+    )
     parser.add_argument("--only", default="", help="figures to run, e.g. B1,B4,S")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results.json"))
     parser.add_argument("--no-postgresql", action="store_true", help="skip PostgreSQL (B5)")

@@ -15,7 +15,7 @@ import pkgutil
 import platform
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ class Row:
 class Figure:
     key: str  # "B1", "B2", … ("S" for the statements table)
     title: str
-    run: Callable[[Options], Awaitable[list[Row]]]
+    run: Callable[[Options], Coroutine[Any, Any, list[Row]]]
     # Roughly how long a full run takes, shown before it starts.
     minutes: float = 1.0
 

@@ -11,7 +11,7 @@ WOOL = {"name": "Filière laine du Cantal", "territoire": "Cantal", "vision": "C
 async def settle(rig: Any) -> None:
     """Wait until every update queued so far is handled."""
     queue = rig.sandbox.world.updates
-    while rig.completion.handled < queue.next_id - 1:
+    while rig.completion.handled < queue.next_id - 1:  # noqa: ASYNC110 (polled, in a bench)
         await asyncio.sleep(0.002)
 
 

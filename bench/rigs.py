@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -248,7 +248,7 @@ class FloorRig:
         self.completion = Completion()
         completion = self.completion
 
-        class FloorApplication(Application):  # type: ignore[type-arg]
+        class FloorApplication(Application):
             async def process_update(self, update: object) -> None:
                 try:
                     await super().process_update(update)
@@ -347,7 +347,7 @@ async def closed_loop(journeys: list[Action]) -> float:
 
 
 async def open_loop(
-    act: Callable[[int], Awaitable[float]], count: int, rate: float
+    act: Callable[[int], Coroutine[Any, Any, float]], count: int, rate: float
 ) -> list[float]:
     """Issue `count` actions at `rate` a second whatever the answers; their latencies."""
     loop = asyncio.get_running_loop()

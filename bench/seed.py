@@ -42,15 +42,22 @@ async def people(uow: Any, users: list[tuple[int, str]]) -> list[int]:
     from storage.models import Person
 
     rows = [
-        {"telegram_id": tg, "first_name": name, "last_name": "Test", "language": "fr",
-         "created_at": NOW}
+        {
+            "telegram_id": tg,
+            "first_name": name,
+            "last_name": "Test",
+            "language": "fr",
+            "created_at": NOW,
+        }
         for tg, name in users
     ]
     result = await uow.session.execute(insert(Person).returning(Person.id), rows)
     return list(result.scalars())
 
 
-async def members(uow: Any, collective_id: int, person_ids: list[int], role: str = "membre") -> None:
+async def members(
+    uow: Any, collective_id: int, person_ids: list[int], role: str = "membre"
+) -> None:
     """Active members with a filled profile on the first maillon of the collective."""
     from sqlalchemy import select
 

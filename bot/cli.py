@@ -105,9 +105,9 @@ def _run() -> int:
     if (problem := _database_problem(settings)) is not None:
         print(f"tisserand: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    if settings.database_url.startswith("sqlite") and not _up_to_date(settings):
-        if _db_upgrade(settings) != 0:
-            return 1
+    sqlite = settings.database_url.startswith("sqlite")
+    if sqlite and not _up_to_date(settings) and _db_upgrade(settings) != 0:
+        return 1
     application = build_application(settings)
     try:
         application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)

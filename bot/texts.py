@@ -11,8 +11,8 @@ from babel.dates import format_datetime
 from jinja2 import (
     Environment,
     FileSystemLoader,
-    Template,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     select_autoescape,
 )

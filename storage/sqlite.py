@@ -116,11 +116,13 @@ class Connection(AdaptedConnection):
     """A sqlite3 connection used from the event loop. Transactions begin lazily: the
     "begin" event marks one pending and the next statement sends `BEGIN IMMEDIATE` first."""
 
-    __slots__ = ("_begin_pending", "_connection", "_in_transaction", "busy_timeout", "dbapi")
+    __slots__ = ("_begin_pending", "_in_transaction", "_raw", "busy_timeout", "dbapi")
 
     def __init__(self, dbapi: Any, connection: sqlite3.Connection, busy_timeout: float) -> None:
         self.dbapi = dbapi
-        self._connection = connection
+        self._raw = connection
+        # What SQLAlchemy hands out as the "driver connection".
+        self._connection = connection  # type: ignore[assignment]
         self._begin_pending = False
         self._in_transaction = False
         self.busy_timeout = busy_timeout
@@ -136,14 +138,14 @@ class Connection(AdaptedConnection):
         if self._begin_pending:
             self._begin_pending = False
             self._begin()
-        return self._connection
+        return self._raw
 
     def _begin(self) -> None:
         deadline = time.monotonic() + self.busy_timeout
         wait = _FIRST_WAIT
         while True:
             try:
-                self._connection.execute("BEGIN IMMEDIATE")
+                self._raw.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
                 if not _busy(error) or time.monotonic() + wait > deadline:
                     raise
@@ -158,13 +160,13 @@ class Connection(AdaptedConnection):
         self._begin_pending = False
         if self._in_transaction:
             self._in_transaction = False
-            self._connection.commit()
+            self._raw.commit()
 
     def rollback(self) -> None:
         self._begin_pending = False
         if self._in_transaction:
             self._in_transaction = False
-            self._connection.rollback()
+            self._raw.rollback()
 
     # --- the rest of a DBAPI connection
 
@@ -176,20 +178,20 @@ class Connection(AdaptedConnection):
 
     @property
     def isolation_level(self) -> str | None:
-        return self._connection.isolation_level
+        return self._raw.isolation_level
 
     @isolation_level.setter
     def isolation_level(self, value: Any) -> None:
-        self._connection.isolation_level = value
+        self._raw.isolation_level = value
 
     def create_function(self, *args: Any, **kwargs: Any) -> None:
-        self._connection.create_function(*args, **kwargs)
+        self._raw.create_function(*args, **kwargs)
 
     def close(self) -> None:
-        self._connection.close()
+        self._raw.close()
 
     def terminate(self) -> None:
-        self._connection.close()
+        self._raw.close()
 
 
 class DBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -201,7 +203,8 @@ class DBAPI(AsyncAdapt_aiosqlite_dbapi):
         kwargs.setdefault("isolation_level", None)
         # Used from one thread at a time, but the pool may close it from another.
         kwargs["check_same_thread"] = False
-        raw = sqlite3.connect(*args, timeout=timeout, **kwargs)
+        connect: Any = sqlite3.connect
+        raw = connect(*args, timeout=timeout, **kwargs)
         return Connection(self, raw, timeout)
 
 

@@ -73,9 +73,7 @@ async def measure(options: Options, samples: Samples) -> None:
                 break
     del before
     times = sorted(stamps)
-    per_chat = [
-        sum(1 for m in sb.world.bot_messages(c) if "Rappel" in m.plain) for c in chats
-    ]
+    per_chat = [sum(1 for m in sb.world.bot_messages(c) if "Rappel" in m.plain) for c in chats]
     lost = sum(1 for n in per_chat if n == 0)
     twice = sum(1 for n in per_chat if n > 1)
     span = times[-1] - times[0] if len(times) > 1 else 0.0
@@ -107,10 +105,24 @@ async def run(options: Options) -> list[Row]:
             None if fraction is None else fraction >= 0.9,
             [100 * v for v in samples.runs("fraction")],
         ),
-        Row("B2", "429 answers received", rejected, "", target="0", met=rejected == 0,
-            runs=samples.runs("429")),
-        Row("B2", "messages lost or sent twice", lost, "", target="0", met=lost == 0,
-            runs=samples.runs("lost")),
+        Row(
+            "B2",
+            "429 answers received",
+            rejected,
+            "",
+            target="0",
+            met=rejected == 0,
+            runs=samples.runs("429"),
+        ),
+        Row(
+            "B2",
+            "messages lost or sent twice",
+            lost,
+            "",
+            target="0",
+            met=lost == 0,
+            runs=samples.runs("lost"),
+        ),
     ]
 
 

@@ -27,7 +27,9 @@ async def _database(options: Options) -> str:
     url = await sqlite_url(options, "b4")
     engine = create_engine(url)
     async with UnitOfWork(session_factory(engine)) as uow:
-        await seed.collectives(uow, [(-1001000000000 - i, f"Filière {i}") for i in range(COLLECTIVES)])
+        await seed.collectives(
+            uow, [(-1001000000000 - i, f"Filière {i}") for i in range(COLLECTIVES)]
+        )
     await engine.dispose()
     return url
 
@@ -66,7 +68,8 @@ async def _launch(
         seconds = time.monotonic() - started
         rss = _rss_mib(process.pid)
         if options is not None:
-            options.say(f"{command[1:3]}: {seconds:.2f} s, {rss:.1f} MiB, calls {[n for n, _ in sb.api.calls]}")
+            calls = [name for name, _ in sb.api.calls]
+            options.say(f"{command[1:3]}: {seconds:.2f} s, {rss:.1f} MiB, calls {calls}")
     finally:
         if process.returncode is None:
             process.terminate()
@@ -93,18 +96,19 @@ async def run(options: Options) -> list[Row]:
     for i in range(runs + 1):  # the first pair warms the disk cache: not counted
         order = list(sides) if i % 2 == 0 else list(reversed(sides))
         for side in order:
-            seconds, rss = await _launch(sides[side], env, cwd, options)
+            seconds, memory = await _launch(sides[side], env, cwd, options)
             if i > 0:
                 samples.add(f"{side} start", seconds)
-                samples.add(f"{side} rss", rss)
+                samples.add(f"{side} rss", memory)
     start, rss = samples.median("tisserand start"), samples.median("tisserand rss")
+    bare = samples.median("bare start")
     return [
         Row(
             "B4",
             "launch to first getUpdates (1,000 collectives)",
             None if start is None else 1000 * start,
             "ms",
-            None if samples.median("bare start") is None else 1000 * samples.median("bare start"),
+            None if bare is None else 1000 * bare,
             "bare run_polling",
             samples.ratios("tisserand start", "bare start"),
             "≤ 700 ms",

