@@ -78,6 +78,20 @@ def sqlite_pragmas(engine: AsyncEngine, busy_timeout: float) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_problem(path: Path, where: str) -> str | None:
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.execute("SELECT 1").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        return f"cannot reach the database {where}: {type(exc).__name__} ({exc})"
+    return None
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -91,6 +105,8 @@ async def unreachable(url: str, *, seconds: float = 10.0) -> str | None:
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
                 return f"the folder of the SQLite database does not exist: {folder}"
+            # A local file: sqlite3 itself can tell, with no engine to build at start.
+            return _sqlite_problem(Path(database).expanduser(), parsed.render_as_string())
     engine = create_engine(url)
     try:
         async with asyncio.timeout(seconds), engine.connect() as connection:

@@ -10,15 +10,14 @@ answers — plays the same edits on the same transport and database, in the same
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from bench.core import Figure, Options, Row, Samples, percentile
 from bench.members import Collective, edit_commune, floor_edit, settle
 from bench.rigs import FloorRig, TisserandRig, closed_loop, open_loop, sandbox, sqlite_url
 
-EDITS = 2  # profile edits per member in the closed loop
 RATE = 30.0  # updates a second, open loop
 COMMUNES = ("Murat", "Aurillac", "Allanche", "Marcenat")
 
@@ -26,72 +25,50 @@ UrlMaker = Callable[[Options, str], Awaitable[str | None]]
 
 
 async def measure(options: Options, samples: Samples, url_for: UrlMaker, prefix: str = "") -> bool:
-    """One run of both sides (Tisserand first on odd runs, the floor first on even ones)."""
+    """Both sides set up once (Tisserand's members join through the bot: measured), then
+    `options.runs` runs of edits, each side in turn (the order alternates from run to run)."""
     size = options.scale(1000, 200)
-    seconds = options.scale(20, 6)
-    first_floor = len(samples.runs(prefix + "edit/s")) % 2 == 1
-    sides = [_floor, _tisserand] if first_floor else [_tisserand, _floor]
-    for side in sides:
-        url = await url_for(options, side.__name__.strip("_"))
-        if url is None:
-            return False
-        await side(options, samples, url, size, seconds, prefix)
-    return True
-
-
-async def _tisserand(
-    options: Options, samples: Samples, url: str, size: int, seconds: int, prefix: str
-) -> None:
-    async with TisserandRig(url, sandbox()) as rig:
+    seconds = options.scale(10, 5)
+    tisserand_url = await url_for(options, "tisserand")
+    floor_url = await url_for(options, "floor")
+    if tisserand_url is None or floor_url is None:
+        return False
+    async with TisserandRig(tisserand_url, sandbox()) as rig:
         collective = Collective(rig, size)
         await collective.register()
         options.say(f"{prefix}Tisserand: {size} members join")
-        joined = await asyncio.gather(*(collective.join(u) for u in collective.users[:1]))
-        rest = collective.users[1:]
+        first = await collective.join(collective.users[0])  # the first one, alone, warms up
+        joined: list[int] = []
 
         async def join(user: Any) -> None:
             joined.append(await collective.join(user))
 
-        took = await closed_loop([lambda u=u: join(u) for u in rest])  # type: ignore[misc]
-        samples.add(prefix + "join/s", (sum(joined) - joined[0]) / took)
+        took = await closed_loop([partial(join, u) for u in collective.users[1:]])
+        samples.add(prefix + "join/s", sum(joined) / took)
+        del first
         await settle(rig)
 
-        options.say(f"{prefix}Tisserand: profile edits, closed loop")
-
-        async def edits(user: Any) -> None:
-            for i in range(EDITS):
-                await edit_commune(rig, user, COMMUNES[i % len(COMMUNES)])
-
-        took = await closed_loop([lambda u=u: edits(u) for u in collective.users])  # type: ignore[misc]
-        samples.add(prefix + "edit/s", 2 * EDITS * size / took)
-        await settle(rig)
-
-        options.say(f"{prefix}Tisserand: profile edits at {RATE:.0f}/s")
-        latencies = await _steady(rig, collective.users, seconds, tisserand=True)
-        samples.add(prefix + "p50", 1000 * percentile(latencies, 50))
-        samples.add(prefix + "p99", 1000 * percentile(latencies, 99))
-
-
-async def _floor(
-    options: Options, samples: Samples, url: str, size: int, seconds: int, prefix: str
-) -> None:
-    sb = sandbox()
-    users = [sb.add_user(f"Acteur{i}", last_name="Test") for i in range(size)]
-    rig = FloorRig(url, sb)
-    await rig.seed(users)
-    async with rig:
-        options.say(f"{prefix}floor: edits, closed loop")
-
-        async def edits(user: Any) -> None:
-            for i in range(EDITS):
-                await floor_edit(rig, user, COMMUNES[i % len(COMMUNES)])
-
-        took = await closed_loop([lambda u=u: edits(u) for u in users])  # type: ignore[misc]
-        samples.add(prefix + "floor edit/s", 2 * EDITS * size / took)
-        options.say(f"{prefix}floor: edits at {RATE:.0f}/s")
-        latencies = await _steady(rig, users, seconds, tisserand=False)
-        samples.add(prefix + "floor p50", 1000 * percentile(latencies, 50))
-        samples.add(prefix + "floor p99", 1000 * percentile(latencies, 99))
+        fsb = sandbox()
+        users = [fsb.add_user(f"Acteur{i}", last_name="Test") for i in range(size)]
+        floor = FloorRig(floor_url, fsb)
+        await floor.seed(users)
+        async with floor:
+            sides = [
+                ("", rig, collective.users, edit_commune, True),
+                ("floor ", floor, users, floor_edit, False),
+            ]
+            for run in range(options.runs):
+                for name, on, people, edit, tisserand in sides if run % 2 == 0 else sides[::-1]:
+                    options.say(f"{prefix}run {run + 1}: {name or 'Tisserand '}edits")
+                    commune = COMMUNES[run % len(COMMUNES)]
+                    took = await closed_loop([partial(edit, on, u, commune) for u in people])
+                    samples.add(f"{prefix}{name}edit/s", 2 * len(people) / took)
+                    await settle(on)
+                    latencies = await _steady(on, people, seconds, tisserand=tisserand)
+                    samples.add(f"{prefix}{name}p50", 1000 * percentile(latencies, 50))
+                    samples.add(f"{prefix}{name}p99", 1000 * percentile(latencies, 99))
+                    await settle(on)
+    return True
 
 
 async def _steady(rig: Any, users: list[Any], seconds: int, *, tisserand: bool) -> list[float]:
@@ -124,7 +101,7 @@ def rows(samples: Samples, figure: str = "B1", prefix: str = "", floor: str = "f
     return [
         Row(
             figure,
-            "join + profile (8 updates a member), closed loop",
+            "join + profile (8 updates a member), closed loop (once)",
             samples.median(prefix + "join/s"),
             "updates/s",
             runs=samples.runs(prefix + "join/s"),
@@ -169,8 +146,7 @@ def rows(samples: Samples, figure: str = "B1", prefix: str = "", floor: str = "f
 
 async def run(options: Options) -> list[Row]:
     samples = Samples()
-    for _ in range(options.runs):
-        await measure(options, samples, sqlite_url)
+    await measure(options, samples, sqlite_url)
     return rows(samples)
 
 

@@ -56,7 +56,6 @@ async def measure(options: Options, samples: Samples) -> None:
     url = await sqlite_url(options, "b2")
     rig = TisserandRig(url, sb, pacing=Pacing(), clock=SystemClock())
     rig.app.deps.due_kinds[KIND] = _remind
-    rig.app.deps.settings.due_interval = 1.0
     async with rig.app.deps.uow() as uow:
         now = datetime.now(UTC)
         for i, chat_id in enumerate(chats):

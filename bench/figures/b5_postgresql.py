@@ -11,11 +11,8 @@ from bench.rigs import drop_postgresql, postgresql_url
 async def run(options: Options) -> list[Row]:
     samples = Samples()
     try:
-        for _ in range(options.runs):
-            if not await measure(options, samples, postgresql_url):
-                return [
-                    Row("B5", "PostgreSQL", None, "", note="no server at 127.0.0.1:5432: skipped")
-                ]
+        if not await measure(options, samples, postgresql_url):
+            return [Row("B5", "PostgreSQL", None, "", note="no server at 127.0.0.1:5432: skipped")]
     finally:
         await drop_postgresql(options)
     found = rows(samples, "B5", floor="asyncpg floor")
