@@ -34,6 +34,8 @@ def create_engine(
         # other processes' transactions are waited for up to the busy timeout.
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
+        # Waiting for the connection is waiting for the write lock: same patience.
+        kwargs.setdefault("pool_timeout", sqlite_busy_timeout)
     engine = create_async_engine(
         url, module=sqlite.dbapi(), connect_args={"timeout": sqlite_busy_timeout}, **kwargs
     )

@@ -24,10 +24,12 @@ COMMUNES = ("Murat", "Aurillac", "Allanche", "Marcenat")
 UrlMaker = Callable[[Options, str], Awaitable[str | None]]
 
 
-async def measure(options: Options, samples: Samples, url_for: UrlMaker, prefix: str = "") -> bool:
+async def measure(
+    options: Options, samples: Samples, url_for: UrlMaker, prefix: str = "", size: int = 1000
+) -> bool:
     """Both sides set up once (Tisserand's members join through the bot: measured), then
     `options.runs` runs of edits, each side in turn (the order alternates from run to run)."""
-    size = options.scale(1000, 200)
+    size = options.scale(size, 200)
     seconds = options.scale(10, 5)
     tisserand_url = await url_for(options, "tisserand")
     floor_url = await url_for(options, "floor")

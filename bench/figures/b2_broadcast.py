@@ -75,8 +75,9 @@ async def measure(options: Options, samples: Samples) -> None:
     per_chat = [sum(1 for m in sb.world.bot_messages(c) if "Rappel" in m.plain) for c in chats]
     lost = sum(1 for n in per_chat if n == 0)
     twice = sum(1 for n in per_chat if n > 1)
-    span = times[-1] - times[0] if len(times) > 1 else 0.0
-    rate = (len(times) - 1) / span if span > 0 else 0.0
+    # A sender at exactly the ceiling spans (n - 1) / 30 seconds: n / (span + 1/30) is 30.
+    span = times[-1] - times[0] + 1 / CEILING if times else 0.0
+    rate = len(times) / span if span > 0 else 0.0
     options.say(f"{len(times)} messages in {span:.1f} s: {rate:.1f}/s, {limiter.rate_limited} 429s")
     samples.add("rate", rate)
     samples.add("fraction", rate / CEILING)
