@@ -24,7 +24,9 @@ def create_engine(
     """An async engine; on SQLite: WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        # No ping before every transaction (a round trip each): a connection the server
+        # dropped fails its first statement, is replaced, and the update is tried again.
+        return create_async_engine(url, **kwargs)
 
     from storage import sqlite
 
