@@ -125,20 +125,36 @@ class TisserandBot(ExtBot[Any]):
     """PTB's ExtBot, plus: updates go to the inbox before they are acknowledged, and no request
     leaves while a database transaction is open in the calling task."""
 
-    __slots__ = ("_inbox_hook", "_strict_transactions")
+    __slots__ = ("_inbox_hook", "_raw_updates", "_strict_transactions")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._inbox_hook: Callable[[tuple[Update, ...]], Awaitable[bool]] | None = None
         # Tests make a request inside a transaction an error; in production it is logged.
         self._strict_transactions = False
+        # The JSON of the last getUpdates answer, as Telegram sent it: what the inbox keeps.
+        self._raw_updates: dict[int, dict[str, Any]] = {}
         super().__init__(*args, **kwargs)
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        self._raw_updates = {}
         updates = await super().get_updates(*args, **kwargs)
         if updates and self._inbox_hook is not None and not await self._inbox_hook(updates):
             # Not stored: hand nothing over, so the offset stays and Telegram sends them again.
             return ()
         return updates
+
+    def raw_update(self, update: Update) -> dict[str, Any]:
+        """The update's JSON as received (else rebuilt from the object)."""
+        found = self._raw_updates.get(update.update_id)
+        return found if found is not None else update.to_dict()
+
+    async def _post(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, *args, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            self._raw_updates = {
+                u["update_id"]: u for u in result if isinstance(u, dict) and "update_id" in u
+            }
+        return result
 
     async def _do_post(self, endpoint: str, data: Any, **kwargs: Any) -> Any:
         if not network_ok():
@@ -168,8 +184,9 @@ class TisserandApplication(Application):
 
     async def store_updates(self, updates: tuple[Update, ...]) -> bool:
         """Write a batch to the inbox; False (and a pause) when the database cannot."""
+        bot = self.tbot
         rows = [
-            (u.update_id, u.effective_chat.id if u.effective_chat else None, u.to_dict())
+            (u.update_id, u.effective_chat.id if u.effective_chat else None, bot.raw_update(u))
             for u in updates
         ]
         try:

@@ -218,6 +218,12 @@ def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def _up_to_date(settings: Settings) -> bool:
+    from storage.migrate import up_to_date
+
+    return up_to_date(settings.database_url)
+
+
 def _database_problem(settings: Settings) -> str | None:
     from storage.db import unreachable
 
@@ -236,7 +242,8 @@ def _run() -> int:
     if (problem := _database_problem(settings)) is not None:
         print(f"tisserand: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    if settings.database_url.startswith("sqlite") and _db_upgrade(settings) != 0:
+    sqlite = settings.database_url.startswith("sqlite")
+    if sqlite and not _up_to_date(settings) and _db_upgrade(settings) != 0:
         return 1
     application = build_application(settings)
     try:

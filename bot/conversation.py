@@ -245,8 +245,8 @@ class Engine:
                 data={**(data or {}), "_single": at_step is not None, "_history": []},
                 updated_at=now,
             )
+            # Written with its first question (see _question): one INSERT, no UPDATE after.
             uow.conversations.add(conversation)
-            await uow.conversations.flush()
         conversation.status = ConversationStatus.ACTIVE
         ctx = await self._context(uow, person, now, lang, conversation, flow)
         if not conversation.step:
@@ -441,6 +441,8 @@ class Engine:
         return await self._question(ctx, flow, step)
 
     async def _question(self, ctx: StepContext, flow: Flow, step: Step) -> Question:
+        if ctx.conversation.id is None:
+            await ctx.uow.conversations.flush()  # its id goes in the buttons
         options = list(step.options(ctx)) if step.options is not None else []
         if step.kind == Kind.YESNO and not options:
             options = [Option(YES, label("yes", ctx.lang)), Option(NO, label("no", ctx.lang))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,10 @@ MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 # Handled updates are forgotten after Telegram's own 24-hour redelivery window.
 INBOX_KEPT = timedelta(hours=24)
+# Rows run at once: enough to keep Telegram's 30 messages a second busy while some chats wait.
+CONCURRENCY = 64
+# Shortest pause between two passes when more work falls due soon.
+MIN_WAIT = 0.05
 
 
 @dataclass(frozen=True)
@@ -84,31 +89,76 @@ def register_builtin_kinds(deps: Deps) -> None:
     deps.due_kinds[LIVE_REFRESH] = refresh
 
 
-async def run_due(deps: Deps, bot: Bot, *, limit: int = 100) -> RunReport:
-    """Claim and run every row that is due now. Safe to call from several processes at once."""
+async def run_due(
+    deps: Deps, bot: Bot, *, limit: int = 100, concurrency: int = CONCURRENCY
+) -> RunReport:
+    """Claim and run every row that is due now, until none is left: batches of `limit` rows
+    claimed in one statement, up to `concurrency` rows at once (the sender paces each chat, so
+    a throttled group holds up only its own rows). Safe from several processes at once."""
     report = RunReport()
     now = deps.clock.now()
-    stale_before = now - CLAIM_TTL
     async with deps.uow() as uow:
         await uow.inbox.purge(now - INBOX_KEPT)
-        ids = await uow.due.candidates(now, stale_before, limit)
-    for work_id in ids:
-        async with deps.uow() as uow:
-            claimed = await uow.due.claim(work_id, now, stale_before, deps.worker_id)
-            row = await uow.due.get(work_id) if claimed else None
-            if row is None:
-                continue
-            item = WorkItem(
-                id=row.id,
-                key=row.key,
-                kind=row.kind,
-                due_at=row.due_at,
-                collective_id=row.collective_id,
-                payload=dict(row.payload),
-                attempts=row.attempts,
-            )
-        await _run_one(deps, bot, item, now, report)
+    places = asyncio.Semaphore(concurrency)
+    running: set[asyncio.Task[None]] = set()
+    seen: set[int] = set()
+
+    async def one(item: WorkItem, at: datetime) -> None:
+        try:
+            await _run_one(deps, bot, item, at, report)
+        finally:
+            places.release()
+
+    try:
+        while True:
+            now = deps.clock.now()
+            async with deps.uow() as uow:
+                rows = await uow.due.claim_batch(now, now - CLAIM_TTL, deps.worker_id, limit)
+            again = [row for row in rows if row["id"] in seen]
+            if again:
+                # Deferred to now by this very pass: it waits for the next one.
+                async with deps.uow() as uow:
+                    for row in again:
+                        await uow.due.release(row["id"], row["due_at"])
+                        await uow.due.postpone_attempt(row["id"])
+            rows = [row for row in rows if row["id"] not in seen]
+            if not rows:
+                break
+            for row in rows:
+                seen.add(row["id"])
+                item = WorkItem(**{**row, "payload": dict(row["payload"] or {})})
+                await places.acquire()
+                task = asyncio.create_task(one(item, now))
+                running.add(task)
+                task.add_done_callback(running.discard)
+    finally:
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
     return report
+
+
+async def drain(deps: Deps, bot: Bot, *, horizon: float) -> RunReport:
+    """Run due work continuously: what is due now, then what falls due within `horizon`
+    seconds, as it falls due (a reminder deferred by Telegram's 429 goes out when allowed,
+    not at the next tick)."""
+    report = RunReport()
+    # At most one interval long: the next tick takes over (and a clock that does not move,
+    # in tests, never keeps it going).
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + horizon
+    while True:
+        found = await run_due(deps, bot)
+        report.done += found.done
+        report.deferred += found.deferred
+        report.failed += found.failed
+        async with deps.uow() as uow:
+            upcoming = await uow.due.next_due()
+        if upcoming is None:
+            return report
+        wait = max((upcoming - deps.clock.now()).total_seconds(), MIN_WAIT)
+        if loop.time() + wait >= deadline:
+            return report
+        await asyncio.sleep(wait)
 
 
 async def _run_one(deps: Deps, bot: Bot, item: WorkItem, now: datetime, report: RunReport) -> None:
@@ -143,8 +193,9 @@ async def tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue only wakes the loop; the rows hold the state."""
     from bot.app import deps_of, is_database_error
 
+    deps = deps_of(context)
     try:
-        await run_due(deps_of(context), context.bot)
+        await drain(deps, context.bot, horizon=deps.settings.due_interval)
     except Exception as exc:
         if not is_database_error(exc):
             log.exception("due-work tick failed")

@@ -54,20 +54,36 @@ class Limits:
 
 
 class Window:
-    """At most `count` events in any `seconds`-long window."""
+    """At most `count` events in any `seconds`-long window.
+
+    An event is counted from the moment its request is answered, not sent: Telegram counts a
+    message when it receives it, somewhere between the two, so counting from the answer never
+    lets the next message in early. Requests on their way take their place meanwhile.
+    """
+
+    # While every place is taken by requests on their way: look again after this long.
+    IN_FLIGHT_WAIT = 0.005
 
     def __init__(self, count: int, seconds: float) -> None:
         self.count, self.seconds = count, seconds
         self.times: deque[float] = deque()
+        self.in_flight = 0
         self.lock = asyncio.Lock()
 
     def wait(self, now: float) -> float:
         """Seconds to wait before one more event fits (0: now)."""
         while self.times and self.times[0] <= now - self.seconds:
             self.times.popleft()
-        if len(self.times) < self.count:
+        if len(self.times) + self.in_flight < self.count:
             return 0.0
-        return self.times[0] + self.seconds - now
+        if len(self.times) < self.count:
+            return self.IN_FLIGHT_WAIT  # an answer on its way frees or fills a place
+        return self.times[len(self.times) - self.count] + self.seconds - now
+
+    def answered(self, now: float) -> None:
+        """A request that took a place here was answered (or failed) at `now`."""
+        self.in_flight -= 1
+        self.times.append(now)
 
 
 class Pacing(BaseRateLimiter[int]):
@@ -107,7 +123,7 @@ class Pacing(BaseRateLimiter[int]):
                 pause = self._paused_until.get(chat, 0.0) - now if chat is not None else 0.0
                 delay = max(window.wait(now), pause)
                 if delay <= 0:
-                    window.times.append(now)
+                    window.in_flight += 1
                     return
                 await asyncio.sleep(delay)
 
@@ -123,10 +139,14 @@ class Pacing(BaseRateLimiter[int]):
         chat = data.get("chat_id") if endpoint in PACED else None
         attempt = 0
         while True:
-            if chat is not None:
-                await self._take(self._window(chat), chat)
-                await self._take(self._overall, None)
+            taken: list[Window] = []
             try:
+                if chat is not None:
+                    window = self._window(chat)
+                    await self._take(window, chat)
+                    taken.append(window)
+                    await self._take(self._overall, None)
+                    taken.append(self._overall)
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 wait = exc.retry_after
@@ -141,3 +161,7 @@ class Pacing(BaseRateLimiter[int]):
                 log.info("429 on %s: this chat waits %.1f s", endpoint, seconds)
                 if chat is None:
                     await asyncio.sleep(seconds + 0.1)
+            finally:
+                answered = self.clock()
+                for window in taken:
+                    window.answered(answered)

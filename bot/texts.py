@@ -12,6 +12,7 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     select_autoescape,
 )
@@ -70,6 +71,8 @@ def environment(html: bool = True) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         finalize=_finalize,
+        # The files are read once: no stat() of the template at every message.
+        auto_reload=False,
     )
     env.filters["when"] = format_when
     env.filters["day"] = format_day
@@ -78,13 +81,17 @@ def environment(html: bool = True) -> Environment:
 
 def render(name: str, lang: str = DEFAULT_LANGUAGE, /, **context: object) -> str:
     """Render content/messages/<lang>/<name>.j2, falling back to French."""
-    env = environment()
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    return _template(name, lang).render(lang=lang, **context).strip()
+
+
+@lru_cache(maxsize=1024)
+def _template(name: str, lang: str) -> Template:
+    env = environment()
     try:
-        template = env.get_template(f"{lang}/{name}.j2")
+        return env.get_template(f"{lang}/{name}.j2")
     except TemplateNotFound:
-        template = env.get_template(f"{DEFAULT_LANGUAGE}/{name}.j2")
-    return template.render(lang=lang, **context).strip()
+        return env.get_template(f"{DEFAULT_LANGUAGE}/{name}.j2")
 
 
 def template_names(lang: str) -> list[str]:

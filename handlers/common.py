@@ -338,12 +338,24 @@ async def make_ctx(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Ctx:
     user = update.effective_user
     chat = update.effective_chat
     person = None
+    group_collective = None
+    in_group = chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP)
+    known = False
     if user is not None and not user.is_bot:
         private = chat is not None and chat.type == Chat.PRIVATE
+        # One statement: the person and, in a group, its collective and their membership;
+        # in private, their conversations.
+        found, group_collective = await uow.people.context(
+            user.id,
+            group_chat_id=chat.id if in_group and chat is not None else None,
+            memberships=uow.memberships,
+            conversations=uow.conversations if private else None,
+        )
+        known = found is not None
         person = await ensure_person(uow, user_info(user), deps.clock.now(), reachable=private)
-    group_collective = None
-    if chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
-        group_collective = await uow.collectives.by_chat(chat.id)
+    if in_group and chat is not None:
+        if not known:
+            group_collective = await uow.collectives.by_chat(chat.id)
         lang = group_collective.language if group_collective else deps.settings.locale
     else:
         lang = language_of(user.language_code if user else None)

@@ -3,6 +3,7 @@ from the commands the features declared."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
@@ -16,6 +17,7 @@ async def set_command_menus(bot: Bot, deps: Deps) -> None:
 
     assert deps.registry is not None
     commands = deps.registry.unique_commands()
+    calls = []
     for scope, shown in (
         (BotCommandScopeAllGroupChats(), lambda c: c.in_group_menu),
         (BotCommandScopeAllPrivateChats(), lambda c: c.in_private_menu),
@@ -30,6 +32,8 @@ async def set_command_menus(bot: Bot, deps: Deps) -> None:
                 if shown(c)
             ]
             # French is the default menu; English users get theirs.
-            await bot.set_my_commands(
-                menu, scope=scope, language_code=None if lang == "fr" else "en"
+            calls.append(
+                bot.set_my_commands(menu, scope=scope, language_code=None if lang == "fr" else "en")
             )
+    # The four menus at once: the bot starts polling sooner.
+    await asyncio.gather(*calls)

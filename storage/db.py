@@ -24,10 +24,36 @@ def create_engine(
     """An async engine; on SQLite: WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        # No ping before every transaction (a round trip each): a connection the server
+        # dropped fails its first statement, is replaced, and the update is tried again.
+        return create_async_engine(url, **kwargs)
 
-    busy_ms = int(sqlite_busy_timeout * 1000)
-    engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout}, **kwargs)
+    from storage import sqlite
+
+    if not _in_memory(parsed.database):
+        # Every transaction takes the write lock (BEGIN IMMEDIATE): with one connection, this
+        # process's transactions queue on the pool, in order, instead of polling SQLite's lock;
+        # other processes' transactions are waited for up to the busy timeout.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        # Waiting for the connection is waiting for the write lock: same patience.
+        kwargs.setdefault("pool_timeout", sqlite_busy_timeout)
+    engine = create_async_engine(
+        url, module=sqlite.dbapi(), connect_args={"timeout": sqlite_busy_timeout}, **kwargs
+    )
+    sqlite_pragmas(engine, sqlite_busy_timeout)
+    return engine
+
+
+def _in_memory(database: str | None) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def sqlite_pragmas(engine: AsyncEngine, busy_timeout: float) -> None:
+    """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for every transaction."""
+    from storage.sqlite import Connection
+
+    busy_ms = int(busy_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -36,17 +62,38 @@ def create_engine(
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if isinstance(dbapi_connection, Connection):
+            # It runs on the event loop: SQLite never waits, `Connection` waits asynchronously.
+            cursor.execute("PRAGMA busy_timeout=0")
+            dbapi_connection.busy_timeout = busy_timeout
+        else:
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Take the write lock up front: a transaction that reads then writes can then never
         # fail with "database is locked" on the read-to-write upgrade; it waits its turn instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_connection = conn.connection.dbapi_connection
+        if isinstance(dbapi_connection, Connection):
+            dbapi_connection.begin_immediate()  # sent with the first statement
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    return engine
+
+def _sqlite_problem(path: Path, where: str) -> str | None:
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.execute("SELECT 1").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        return f"cannot reach the database {where}: {type(exc).__name__} ({exc})"
+    return None
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -62,6 +109,8 @@ async def unreachable(url: str, *, seconds: float = 10.0) -> str | None:
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
                 return f"the folder of the SQLite database does not exist: {folder}"
+            # A local file: sqlite3 itself can tell, with no engine to build at start.
+            return _sqlite_problem(Path(database).expanduser(), parsed.render_as_string())
     engine = create_engine(url)
     try:
         async with asyncio.timeout(seconds), engine.connect() as connection:

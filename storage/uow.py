@@ -75,6 +75,7 @@ class UnitOfWork:
                 await self.session.commit()
             else:
                 await self.session.rollback()
+                self._forget()
         finally:
             try:
                 await self.session.close()
@@ -105,6 +106,12 @@ class UnitOfWork:
     async def rollback(self) -> None:
         """Undo the open transaction. Loaded objects are expired: do not read them after."""
         await self.session.rollback()
+        self._forget()
+
+    def _forget(self) -> None:
+        """What the repositories remember of this transaction is void after a rollback."""
+        for repo in (self.people, self.memberships, self.conversations):
+            repo.forget()
 
     def fail(self) -> None:
         self.failed = True

@@ -106,11 +106,10 @@ class ProfileSubject:
 async def _load(uow: UnitOfWork, conversation: Conversation) -> ProfileSubject | None:
     if conversation.subject_id is None:
         return None
-    member = await uow.memberships.by_id(conversation.subject_id)
-    if member is None or member.status == MembershipStatus.LEFT:
+    found = await uow.memberships.with_collective(conversation.subject_id)
+    if found is None or found[0].status == MembershipStatus.LEFT:
         return None
-    collective = await uow.collectives.get(member.collective_id)
-    return ProfileSubject(collective, member) if collective is not None else None
+    return ProfileSubject(found[1], found[0])
 
 
 async def _guard(ctx: StepContext) -> None:

@@ -34,13 +34,21 @@ async def ensure_person(
             language=language_of(user.language_code),
         )
         uow.people.add(person)
-    person.first_name = user.first_name[:200]
-    person.last_name = user.last_name[:200] if user.last_name else None
-    person.username = user.username
-    person.language = language_of(user.language_code)
+    fresh = {
+        "first_name": user.first_name[:200],
+        "last_name": user.last_name[:200] if user.last_name else None,
+        "username": user.username,
+        "language": language_of(user.language_code),
+    }
     if reachable:
-        person.unreachable_since = None
-    await uow.people.flush()
+        fresh["unreachable_since"] = None
+    changed = person.id is None
+    for name, value in fresh.items():
+        if getattr(person, name) != value:
+            setattr(person, name, value)
+            changed = True
+    if changed:
+        await uow.people.flush()
     return person
 
 

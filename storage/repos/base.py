@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -19,6 +18,12 @@ class Repo:
 
     def _insert(self, table: Any) -> Any:
         """An INSERT that can say ON CONFLICT DO NOTHING on both databases."""
+        # Each dialect's module is imported when first used: a bot on SQLite never loads
+        # PostgreSQL's (a few MiB, a few dozen milliseconds at start).
         if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
             return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table)

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import selectinload
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.domain import ConversationStatus, InboxState, MembershipStatus, Role
 from storage.models import (
@@ -27,6 +28,68 @@ from storage.models import (
 )
 from storage.repos.base import Repo
 
+# The hot statements are built once: building a statement costs more than running it on
+# SQLite (SQLAlchemy then finds its compiled form in its cache). Values come as parameters.
+_INBOX = cast(Table, InboxUpdate.__table__)
+_inbox = _INBOX.c
+_FINISH = (
+    update(_INBOX)
+    .where(
+        _inbox.bot_id == bindparam("b_bot"),
+        _inbox.update_id == bindparam("b_update"),
+        _inbox.state == InboxState.PENDING,
+    )
+    .values(state=bindparam("b_state"), payload=None, handled_at=bindparam("b_now"))
+)
+_PERSON = select(Person).where(Person.telegram_id == bindparam("telegram_id"))
+_MAILLONS = joinedload(Collective.maillons)
+_LINKS = joinedload(Membership.maillon_links)
+_IN_GROUP = (
+    select(Person, Collective, Membership)
+    .select_from(Person)
+    .outerjoin(Collective, Collective.chat_id == bindparam("chat_id"))
+    .outerjoin(
+        Membership,
+        and_(Membership.collective_id == Collective.id, Membership.person_id == Person.id),
+    )
+    .where(Person.telegram_id == bindparam("telegram_id"))
+    .options(_MAILLONS, _LINKS)
+)
+_IN_PRIVATE = (
+    select(Person, Conversation)
+    .select_from(Person)
+    .outerjoin(Conversation, Conversation.person_id == Person.id)
+    .where(Person.telegram_id == bindparam("telegram_id"))
+)
+_COLLECTIVE_BY = {
+    column: select(Collective)
+    .where(getattr(Collective, column) == bindparam("value"))
+    .options(_MAILLONS)
+    for column in ("chat_id", "slug", "join_token")
+}
+_MEMBERSHIP = (
+    select(Membership)
+    .where(
+        Membership.collective_id == bindparam("collective_id"),
+        Membership.person_id == bindparam("person_id"),
+    )
+    .options(_LINKS)
+)
+_MEMBERSHIP_AND_COLLECTIVE = (
+    select(Membership, Collective)
+    .join(Collective, Collective.id == Membership.collective_id)
+    .where(Membership.id == bindparam("membership_id"))
+    .options(_LINKS, _MAILLONS)
+)
+_MEMBERSHIPS_OF = (
+    select(Collective, Membership)
+    .join(Membership, Membership.collective_id == Collective.id)
+    .where(Membership.person_id == bindparam("person_id"))
+    .order_by(Membership.joined_at, Membership.id)
+    .options(_MAILLONS, _LINKS)
+)
+_DELIVERY = select(Delivery).where(Delivery.key == bindparam("key"))
+
 
 class InboxRepo(Repo):
     async def store(
@@ -36,7 +99,7 @@ class InboxRepo(Repo):
         if not updates:
             return set()
         stmt = (
-            self._insert(InboxUpdate)
+            self._insert(InboxUpdate.__table__)
             .values(
                 [
                     {
@@ -51,25 +114,22 @@ class InboxRepo(Repo):
                 ]
             )
             .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-            .returning(InboxUpdate.update_id)
+            .returning(InboxUpdate.__table__.c.update_id)
         )
-        return set((await self.session.execute(stmt)).scalars())
+        # Core, not the ORM: no object is loaded or kept for these rows.
+        connection = await self.session.connection()
+        return set((await connection.execute(stmt)).scalars())
 
     async def finish(
         self, bot_id: int, update_id: int, now: datetime, state: InboxState = InboxState.DONE
     ) -> bool:
         """Mark a waiting update handled and forget its contents; False if it was not waiting
         (handled already, by this process or another)."""
-        result = await self.session.execute(
-            update(InboxUpdate)
-            .where(
-                InboxUpdate.bot_id == bot_id,
-                InboxUpdate.update_id == update_id,
-                InboxUpdate.state == InboxState.PENDING,
-            )
-            .values(state=state, payload=None, handled_at=now)
+        connection = await self.session.connection()
+        result = await connection.execute(
+            _FINISH, {"b_bot": bot_id, "b_update": update_id, "b_state": state, "b_now": now}
         )
-        return cast(CursorResult[Any], result).rowcount == 1
+        return result.rowcount == 1
 
     async def waiting(self, bot_id: int, limit: int = 1000) -> list[InboxUpdate]:
         rows = await self.session.scalars(
@@ -147,6 +207,40 @@ class DueRepo(Repo):
         )
         return list(rows)
 
+    async def claim_batch(
+        self, now: datetime, stale_before: datetime, worker: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """Claim up to `limit` rows due now in one atomic statement; their values, in due
+        order. A row another worker claims meanwhile is not matched again."""
+        table = cast(Table, DueWork.__table__)
+        c = table.c
+        claimable = and_(
+            c.status == "pending",
+            or_(c.claimed_at.is_(None), c.claimed_at < stale_before),
+        )
+        due = (
+            select(c.id)
+            .where(claimable, c.due_at <= now)
+            .order_by(c.due_at, c.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(table)
+            .where(c.id.in_(due), claimable)
+            .values(claimed_at=now, claimed_by=worker, attempts=c.attempts + 1)
+            .returning(c.id, c.key, c.kind, c.due_at, c.collective_id, c.payload, c.attempts)
+        )
+        connection = await self.session.connection()
+        rows = [dict(row._mapping) for row in await connection.execute(stmt)]
+        return sorted(rows, key=lambda r: (r["due_at"], r["id"]))
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending row is due (claimed or not)."""
+        return await self.session.scalar(
+            select(func.min(DueWork.due_at)).where(DueWork.status == "pending")
+        )
+
     async def claim(self, work_id: int, now: datetime, stale_before: datetime, worker: str) -> bool:
         """Atomic claim: only one worker's UPDATE matches the row."""
         result = await self.session.execute(
@@ -184,7 +278,7 @@ class DueRepo(Repo):
 
 class DeliveryRepo(Repo):
     async def get(self, key: str) -> Delivery | None:
-        return await self.session.scalar(select(Delivery).where(Delivery.key == key))
+        return await self.session.scalar(_DELIVERY, {"key": key})
 
     async def start(self, key: str, chat_id: int, now: datetime) -> Delivery:
         delivery = await self.get(key)
@@ -217,8 +311,54 @@ class LiveRepo(Repo):
 
 
 class PersonRepo(Repo):
+    """People by Telegram id are looked up once per unit of work."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._by_telegram_id: dict[int, Person] = {}
+
+    def forget(self) -> None:
+        self._by_telegram_id.clear()
+
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
-        return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+        found = self._by_telegram_id.get(telegram_id)
+        if found is None:
+            found = await self.session.scalar(_PERSON, {"telegram_id": telegram_id})
+            if found is not None:
+                self._by_telegram_id[telegram_id] = found
+        return found
+
+    async def context(
+        self,
+        telegram_id: int,
+        *,
+        group_chat_id: int | None = None,
+        memberships: MembershipRepo | None = None,
+        conversations: ConversationRepo | None = None,
+    ) -> tuple[Person | None, Collective | None]:
+        """What an update needs first, in one statement: the person; in a group, its
+        collective (with its maillons) and the person's membership there; in private, the
+        person's conversations. Later lookups of these in the unit of work cost nothing."""
+        if group_chat_id is not None:
+            found = await self.session.execute(
+                _IN_GROUP, {"chat_id": group_chat_id, "telegram_id": telegram_id}
+            )
+            row = found.unique().first()
+            if row is None:
+                return None, None
+            person, collective, membership = row
+            self._by_telegram_id[telegram_id] = person
+            if collective is not None and memberships is not None:
+                memberships.prime(collective.id, person.id, membership)
+            return person, collective
+        rows = (await self.session.execute(_IN_PRIVATE, {"telegram_id": telegram_id})).all()
+        if not rows:
+            return None, None
+        person = rows[0][0]
+        self._by_telegram_id[telegram_id] = person
+        if conversations is not None:
+            conversations.prime(person.id, [c for _, c in rows if c is not None])
+        return person, None
 
     async def get(self, person_id: int) -> Person | None:
         return await self.session.get(Person, person_id)
@@ -243,6 +383,7 @@ class PersonRepo(Repo):
 
     def add(self, person: Person) -> None:
         self.session.add(person)
+        self._by_telegram_id[person.telegram_id] = person
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -250,30 +391,22 @@ class PersonRepo(Repo):
 
 class CollectiveRepo(Repo):
     async def by_chat(self, chat_id: int) -> Collective | None:
-        return await self.session.scalar(
-            select(Collective)
-            .where(Collective.chat_id == chat_id)
-            .options(selectinload(Collective.maillons))
-        )
+        return await self._one("chat_id", chat_id)
 
     async def get(self, collective_id: int) -> Collective | None:
-        return await self.session.get(
-            Collective, collective_id, options=[selectinload(Collective.maillons)]
-        )
+        """From the unit of work when it is loaded already, else with its maillons, at once."""
+        return await self.session.get(Collective, collective_id, options=[_MAILLONS])
 
     async def by_slug(self, slug: str) -> Collective | None:
-        return await self.session.scalar(
-            select(Collective)
-            .where(Collective.slug == slug)
-            .options(selectinload(Collective.maillons))
-        )
+        return await self._one("slug", slug)
 
     async def by_token(self, token: str) -> Collective | None:
-        return await self.session.scalar(
-            select(Collective)
-            .where(Collective.join_token == token)
-            .options(selectinload(Collective.maillons))
-        )
+        return await self._one("join_token", token)
+
+    async def _one(self, column: str, value: object) -> Collective | None:
+        """One collective and its maillons, in one statement."""
+        result = await self.session.execute(_COLLECTIVE_BY[column], {"value": value})
+        return result.unique().scalar_one_or_none()
 
     async def slug_taken(self, slug: str, except_id: int) -> bool:
         found = await self.session.scalar(
@@ -307,15 +440,71 @@ class CollectiveRepo(Repo):
 
 
 class MembershipRepo(Repo):
+    """A membership looked up once in a unit of work is not looked up again (it is the same
+    object, kept up to date by the unit of work itself)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._known: dict[tuple[int, int], Membership | None] = {}
+        # The person's collectives and memberships there, oldest first (see collectives_of).
+        self._of_person: dict[int, list[tuple[Collective, Membership]]] = {}
+
+    def forget(self) -> None:
+        self._known.clear()
+        self._of_person.clear()
+
+    def prime(self, collective_id: int, person_id: int, membership: Membership | None) -> None:
+        """Remember a lookup made elsewhere (the context of an update)."""
+        self._known[(collective_id, person_id)] = membership
+
+    def _remember(self, memberships: Sequence[Membership]) -> None:
+        for membership in memberships:
+            self._known[(membership.collective_id, membership.person_id)] = membership
+
     async def get(self, collective_id: int, person_id: int) -> Membership | None:
-        return await self.session.scalar(
-            select(Membership).where(
-                Membership.collective_id == collective_id, Membership.person_id == person_id
-            )
+        key = (collective_id, person_id)
+        if key in self._known:
+            return self._known[key]
+        result = await self.session.execute(
+            _MEMBERSHIP, {"collective_id": collective_id, "person_id": person_id}
         )
+        found = result.unique().scalar_one_or_none()
+        self._known[key] = found
+        return found
 
     async def by_id(self, membership_id: int) -> Membership | None:
-        return await self.session.get(Membership, membership_id)
+        found = await self.session.get(Membership, membership_id, options=[_LINKS])
+        if found is not None:
+            self._remember([found])
+        return found
+
+    async def with_collective(self, membership_id: int) -> tuple[Membership, Collective] | None:
+        """A membership and its collective (with its maillons), in one statement at most."""
+        member = self._loaded(Membership, membership_id)
+        if isinstance(member, Membership):
+            collective = self._loaded(Collective, member.collective_id)
+            if isinstance(collective, Collective) and "maillons" in collective.__dict__:
+                return member, collective
+        # What is pending (a conversation just started) is written later, in one go.
+        with self.session.no_autoflush:
+            row = await self._with_collective(membership_id)
+        if row is None:
+            return None
+        self._remember([row[0]])
+        return row[0], row[1]
+
+    async def _with_collective(self, membership_id: int) -> Any:
+        found = await self.session.execute(
+            _MEMBERSHIP_AND_COLLECTIVE, {"membership_id": membership_id}
+        )
+        return found.unique().first()
+
+    def _loaded(self, cls: type[Any], pk: int) -> Any:
+        """The object if this unit of work holds it, loaded and not expired; else None."""
+        found = self.session.identity_map.get(inspect(cls).identity_key_from_primary_key((pk,)))
+        if found is None or inspect(found).expired_attributes:
+            return None
+        return found
 
     async def of_collective(
         self, collective_id: int, statuses: Sequence[str] = (MembershipStatus.ACTIVE,)
@@ -324,16 +513,14 @@ class MembershipRepo(Repo):
             select(Membership)
             .where(Membership.collective_id == collective_id, Membership.status.in_(statuses))
             .order_by(Membership.joined_at, Membership.id)
+            .options(joinedload(Membership.maillon_links))
         )
-        return list(rows.unique())
+        found = list(rows.unique())
+        self._remember(found)
+        return found
 
     async def of_person(self, person_id: int) -> list[Membership]:
-        rows = await self.session.scalars(
-            select(Membership)
-            .where(Membership.person_id == person_id, Membership.status != MembershipStatus.LEFT)
-            .order_by(Membership.joined_at, Membership.id)
-        )
-        return list(rows.unique())
+        return [m for _, m in await self._memberships_of(person_id)]
 
     async def has_left(self, person_id: int) -> bool:
         """Did the person leave a collective (whatever else they belong to)?"""
@@ -370,17 +557,25 @@ class MembershipRepo(Repo):
 
     async def collectives_of(self, person_id: int) -> list[Collective]:
         """The collectives where the person is active or joining, oldest membership first."""
-        rows = await self.session.scalars(
-            select(Collective)
-            .join(Membership, Membership.collective_id == Collective.id)
-            .where(Membership.person_id == person_id, Membership.status != MembershipStatus.LEFT)
-            .order_by(Membership.joined_at, Membership.id)
-            .options(selectinload(Collective.maillons))
-        )
-        return list(rows.unique())
+        return [c for c, _ in await self._memberships_of(person_id)]
+
+    async def _memberships_of(self, person_id: int) -> list[tuple[Collective, Membership]]:
+        """One statement per unit of work: the person's memberships (not left) and their
+        collectives; the memberships are remembered for `get`."""
+        found = self._of_person.get(person_id)
+        if found is None:
+            result = await self.session.execute(_MEMBERSHIPS_OF, {"person_id": person_id})
+            found = [(c, m) for c, m in result.unique().all()]
+            self._of_person[person_id] = found
+            self._remember([m for _, m in found])
+        # Statuses may have changed in this unit of work since: read them now.
+        return [(c, m) for c, m in found if m.status != MembershipStatus.LEFT]
 
     def add(self, membership: Membership) -> None:
         self.session.add(membership)
+        self._of_person.pop(membership.person_id, None)
+        if membership.collective_id is not None and membership.person_id is not None:
+            self._known[(membership.collective_id, membership.person_id)] = membership
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -393,10 +588,34 @@ class MembershipRepo(Repo):
 
 
 class ConversationRepo(Repo):
+    """Once a person's conversations are loaded (with the context of an update), questions
+    about them are answered from the unit of work."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._of_person: dict[int, list[Conversation]] = {}
+
+    def forget(self) -> None:
+        self._of_person.clear()
+
+    def prime(self, person_id: int, conversations: Sequence[Conversation]) -> None:
+        self._of_person[person_id] = list(conversations)
+
+    def _known(self, person_id: int) -> list[Conversation] | None:
+        found = self._of_person.get(person_id)
+        if found is None:
+            return None
+        # Deleted in this unit of work: gone.
+        return [c for c in found if c not in self.session.deleted]
+
     async def get(self, conversation_id: int) -> Conversation | None:
         return await self.session.get(Conversation, conversation_id)
 
     async def active(self, person_id: int) -> Conversation | None:
+        known = self._known(person_id)
+        if known is not None:
+            found = [c for c in known if c.status == ConversationStatus.ACTIVE]
+            return max(found, key=_newest) if found else None
         return await self.session.scalar(
             select(Conversation)
             .where(
@@ -409,6 +628,10 @@ class ConversationRepo(Repo):
 
     async def parked(self, person_id: int) -> list[Conversation]:
         """Set-aside conversations, the most recently touched first."""
+        known = self._known(person_id)
+        if known is not None:
+            parked = [c for c in known if c.status == ConversationStatus.PARKED]
+            return sorted(parked, key=lambda c: (c.updated_at, _newest(c)), reverse=True)
         rows = await self.session.scalars(
             select(Conversation)
             .where(
@@ -423,6 +646,18 @@ class ConversationRepo(Repo):
         self, person_id: int, flow: str, collective_id: int | None, subject_id: int | None
     ) -> Conversation | None:
         """The person's conversation of this flow about this subject, active or parked."""
+        known = self._known(person_id)
+        if known is not None:
+            return next(
+                (
+                    c
+                    for c in known
+                    if c.flow == flow
+                    and c.collective_id == collective_id
+                    and c.subject_id == subject_id
+                ),
+                None,
+            )
         return await self.session.scalar(
             select(Conversation)
             .where(
@@ -440,6 +675,9 @@ class ConversationRepo(Repo):
 
     def add(self, conversation: Conversation) -> None:
         self.session.add(conversation)
+        known = self._of_person.get(conversation.person_id)
+        if known is not None:
+            known.append(conversation)
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -447,14 +685,23 @@ class ConversationRepo(Repo):
     async def delete(self, conversation: Conversation) -> None:
         await self.session.delete(conversation)
         await self.session.flush()
+        known = self._of_person.get(conversation.person_id)
+        if known is not None and conversation in known:
+            known.remove(conversation)
 
     async def delete_for(self, person_id: int, collective_id: int) -> None:
         """Forget a person's conversations about one collective (they left it)."""
+        self._of_person.pop(person_id, None)
         await self.session.execute(
             delete(Conversation).where(
                 Conversation.person_id == person_id, Conversation.collective_id == collective_id
             )
         )
+
+
+def _newest(conversation: Conversation) -> int:
+    """Newest first among equals: a conversation not written yet is the newest."""
+    return conversation.id if conversation.id is not None else 1 << 62
 
 
 class JournalRepo(Repo):

@@ -299,3 +299,48 @@ async def test_documents_and_photos_are_sent_once_per_key_too(harness: Harness) 
     sent = harness.sandbox.bot_messages(paul)
     assert [m.document[0] for m in sent if m.document] == ["r.csv"]
     assert "photo" in sent[-1].media and sent[-1].caption == "Le graphique"
+
+
+# --- draining: all that is due, continuously -----------------------------------------------
+
+
+async def test_one_pass_runs_everything_due_not_a_hundred(harness: Harness) -> None:
+    runs: list[str] = []
+    record_runs(harness, runs)
+    for i in range(250):
+        await schedule(harness, f"many{i}", harness.clock.now())
+    report = await harness.tick()
+    assert sorted(runs) == sorted(f"many{i}" for i in range(250))
+    assert len(report.done) == 250
+    async with harness.app.deps.uow() as uow:
+        assert await uow.due.candidates(harness.clock.now(), harness.clock.now(), 1000) == []
+
+
+async def test_a_message_deferred_by_a_429_goes_out_in_the_same_drain(
+    settings: Settings,
+) -> None:
+    """The due loop does not wait for its next tick (30 s) to honour a retry_after of 1 s."""
+    from bot.clock import SystemClock
+
+    h = Harness(settings, migrate=False, clock=SystemClock())  # type: ignore[arg-type]
+    async with h:
+        outcomes: list[Outcome] = []
+        sending_kind(h, outcomes, urgent=True)
+        paul = await started_user(h)
+        h.sandbox.fail_next("sendMessage", "retry_after", chat_id=paul.id, retry_after=1)
+        await schedule(h, "soon", h.clock.now(), kind="send", payload={"chat_id": paul.id})
+        report = await due.drain(h.app.deps, h.app.bot, horizon=10)
+        assert report.deferred == ["soon"] and report.done == ["soon"]
+        assert [o.status for o in outcomes] == ["later", "sent"]
+        assert len([t for t in h.bot_texts(paul) if "Rappel" in t]) == 1
+
+
+async def test_a_drain_never_outlasts_its_interval(settings: Settings) -> None:
+    """With work due later than the interval, or a clock that does not move, it returns."""
+    runs: list[str] = []
+    h = Harness(settings, migrate=False)
+    async with h:
+        record_runs(h, runs)
+        await schedule(h, "later", h.clock.now() + timedelta(seconds=0.3))
+        report = await asyncio.wait_for(due.drain(h.app.deps, h.app.bot, horizon=0.5), 5)
+        assert report.done == [] and runs == []  # the fake clock never reached it

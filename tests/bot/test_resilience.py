@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
 from bot.pacing import Limits, Pacing
 from bot.sandbox.harness import Harness
 from storage.models import InboxUpdate
+from tests.conftest import BACKEND, _admin
 from tests.helpers import membership_of, wool_collective
 
 
@@ -255,3 +257,25 @@ async def test_a_429_in_one_group_holds_no_lock_and_no_other_chat(settings: Sett
         assert "aucun collectif" in h.last(paul).plain
     finally:
         await h.stop()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL's connections")
+async def test_connections_the_server_dropped_cost_a_retry_not_an_answer(
+    harness: Harness, settings: Settings
+) -> None:
+    """No ping before each transaction: a connection the server closed (a restart, a
+    failover) fails its first statement and is replaced; the batch it could not store is
+    fetched again at the next poll (Telegram keeps it), so nothing is lost."""
+    sb = harness.sandbox
+    paul = sb.add_user("Paul")
+    await harness.say(paul, None, "/aide")  # the pool holds a connection now
+    name = make_url(settings.database_url).database
+    await _admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )
+    await harness.say(paul, None, "/aide")
+    await harness.flush()  # the next poll
+    assert len([t for t in harness.bot_texts(paul) if "Ce que je peux faire" in t]) == 2
+    await harness.say(paul, None, "/aide")  # and the pool works again at once
+    assert len([t for t in harness.bot_texts(paul) if "Ce que je peux faire" in t]) == 3

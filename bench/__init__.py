@@ -1,0 +1,1 @@
+"""Tisserand's benchmark: `python -m bench` (see the README, « Performances »)."""

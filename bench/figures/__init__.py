@@ -1,0 +1,1 @@
+"""One module per figure, each exposing `FIGURE = bench.core.Figure(...)`; discovered in order."""
