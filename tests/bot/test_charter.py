@@ -130,7 +130,12 @@ async def test_amendments_are_merged_or_declined_with_a_reason(harness: Harness)
     await h.say(users[1], None, "Un objet plus court.")
     await h.say(users[1], None, "Plus lisible.")
     await h.tick()
-    assert "Nouvel amendement à l'article 1" in plain(h.last(claire).plain)
+    # One notice per amendment; the two due notices may go out in either order.
+    notices = [plain(m.plain) for m in h.sandbox.bot_messages(claire)[-2:]]
+    assert sorted(n[: n.index(" de la charte")] for n in notices) == [
+        "📜 Nouvel amendement à l'article 1",
+        "📜 Nouvel amendement à l'article 4",
+    ], notices
     await h.press(claire, None, "Voir les amendements")  # the newest notice's button
     texts = h.sandbox.bot_messages(claire)
     amendments = [m for m in texts if "Amendement à l'article" in m.plain]
