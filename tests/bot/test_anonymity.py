@@ -56,7 +56,9 @@ async def dump(h: Harness) -> Dump:
         if positional(name):
             found[name] = [tuple(row.values()) for row in rows]
         else:
-            cells = [tuple(v for k, v in row.items() if k not in ("_ctid", "_rowid")) for row in rows]
+            cells = [
+                tuple(v for k, v in row.items() if k not in ("_ctid", "_rowid")) for row in rows
+            ]
             found[name] = sorted(cells, key=repr)
     return found
 
