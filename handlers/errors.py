@@ -20,7 +20,7 @@ from bot.app import TisserandApplication
 log = logging.getLogger("tisserand.errors")
 
 CONFLICT_LINE = (
-    "Another process is already polling Telegram with this token (409 Conflict): stopping."
+    "Un autre processus lit déjà les mises à jour de Telegram avec ce jeton (409 Conflict) : arrêt."
 )
 
 
@@ -36,7 +36,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         _stop(app, CONFLICT_LINE)
         return
     if isinstance(error, InvalidToken):
-        _stop(app, "Telegram refused the token.")
+        _stop(app, "Telegram refuse le jeton (TISSERAND_TOKEN).")
         return
     update_id = update.update_id if isinstance(update, Update) else None
     # The frames say where; the exception's own message may quote what a user typed.

@@ -92,7 +92,7 @@ def _sqlite_problem(path: Path, where: str) -> str | None:
         finally:
             connection.close()
     except sqlite3.Error as exc:
-        return f"cannot reach the database {where}: {type(exc).__name__} ({exc})"
+        return f"impossible de joindre la base de données {where} : {type(exc).__name__} ({exc})"
     return None
 
 
@@ -108,7 +108,7 @@ async def unreachable(url: str, *, seconds: float = 10.0) -> str | None:
         if database and database != ":memory:" and not database.startswith("file:"):
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
-                return f"the folder of the SQLite database does not exist: {folder}"
+                return f"le dossier de la base SQLite n'existe pas : {folder}"
             # A local file: sqlite3 itself can tell, with no engine to build at start.
             return _sqlite_problem(Path(database).expanduser(), parsed.render_as_string())
     engine = create_engine(url)
@@ -118,7 +118,7 @@ async def unreachable(url: str, *, seconds: float = 10.0) -> str | None:
     except Exception as exc:
         where = parsed.render_as_string(hide_password=True)
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-        return f"cannot reach the database {where}: {type(exc).__name__}" + (
+        return f"impossible de joindre la base de données {where} : {type(exc).__name__}" + (
             f" ({reason})" if reason else ""
         )
     finally:

@@ -127,7 +127,7 @@ def test_a_second_process_on_the_same_token_gives_way_to_the_first(
         second = start_bot(sandbox_url, database_url, tmp_path, conflict_grace="2")
         _, err = second.communicate(timeout=60)
         assert second.returncode == 1
-        assert err.strip().splitlines()[-1].startswith("tisserand: Another process")
+        assert err.strip().splitlines()[-1].startswith("tisserand: Un autre processus")
         assert first.poll() is None  # the first keeps running, and answering
         client.send(paul, "/aide")
         deadline = time.monotonic() + 30
@@ -143,8 +143,8 @@ def test_a_second_process_on_the_same_token_gives_way_to_the_first(
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("sqlite+aiosqlite:////nowhere/at/all/tisserand.db", "folder of the SQLite database"),
-        ("postgresql+asyncpg://postgres:secret@127.0.0.1:1/test", "cannot reach the database"),
+        ("sqlite+aiosqlite:////nowhere/at/all/tisserand.db", "le dossier de la base SQLite"),
+        ("postgresql+asyncpg://postgres:secret@127.0.0.1:1/test", "impossible de joindre la base"),
     ],
 )
 def test_a_database_that_cannot_be_reached_at_start_is_one_line(

@@ -74,7 +74,7 @@ def test_a_second_poller_stops_the_bot_with_one_clear_line(
             bot.kill()
     assert bot.returncode == 1
     last = err.strip().splitlines()[-1]
-    assert last.startswith("tisserand: Another process is already polling")
+    assert last.startswith("tisserand: Un autre processus lit déjà")
     assert "Traceback" not in err
 
 
