@@ -1755,6 +1755,11 @@ async def close_round(uow: UnitOfWork, vote: Vote, now: datetime) -> Closed:
         },
     )
     await touch(uow, live_key(vote.id, number), now, final=True)
+    # Grades or a reason given half-way, in a conversation that names its voter: not kept.
+    await uow.conversations.delete_about((BALLOT, OBJECTION_FLOW_NAME), [vote.id])
+    await uow.conversations.delete_about(
+        (BALLOT_PROXY, OBJECTION_PROXY), [p.id for p in await repo(uow).proxies(vote.id)]
+    )
     if final and vote.kind != QUESTION:
         from bot.services import charter
 

@@ -689,6 +689,18 @@ class ConversationRepo(Repo):
         if known is not None and conversation in known:
             known.remove(conversation)
 
+    async def delete_about(self, flows: Sequence[str], subject_ids: Sequence[int]) -> None:
+        """Forget everyone's conversations of these flows about these subjects (a vote's round
+        closed: the grades given half-way are not kept)."""
+        if not subject_ids:
+            return
+        self._of_person.clear()
+        await self.session.execute(
+            delete(Conversation).where(
+                Conversation.flow.in_(list(flows)), Conversation.subject_id.in_(list(subject_ids))
+            )
+        )
+
     async def delete_for(self, person_id: int, collective_id: int) -> None:
         """Forget a person's conversations about one collective (they left it)."""
         self._of_person.pop(person_id, None)

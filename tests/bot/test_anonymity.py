@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.sandbox.harness import Harness
 from bot.services import judgment
 from bot.services.counting import ABSTAIN, ABSTENTION, CONTRE, NO_OBJECTION, OBJECTION, POUR
-from tests.bot.votes_helpers import collective_with, follow, open_vote
+from tests.bot.votes_helpers import collective_with, follow, open_vote, toast
 from tests.conftest import BACKEND, _truncate
 from tests.helpers import every_row
 
@@ -148,3 +148,38 @@ async def test_nothing_in_the_database_joins_a_voter_to_a_choice(
     assert second.keys() == first.keys()
     for name in first:
         assert second[name] == first[name], name
+
+
+async def test_grades_given_half_way_are_gone_when_the_vote_closes(harness: Harness) -> None:
+    """A voter who graded one option of a secret majority judgment and never validated: once
+    the vote closes, no conversation keeps those grades next to their name."""
+    from sqlalchemy import select
+
+    from storage.models import Conversation
+
+    h = harness
+    group, claire, users = await collective_with(h, 2)
+    await open_vote(
+        h,
+        claire,
+        "Nom du lieu totem",
+        method="Jugement majoritaire",
+        options="La Grange\nLe Moulin",
+        secret=True,
+    )
+    await h.press(users[0], group, "Voter (en privé)")
+    await follow(h, users[0])
+    await h.press(users[0], None, "Excellent")  # one option graded, the ballot left open
+
+    async def ballots_in_progress() -> list[dict[str, Any]]:
+        async with h.app.deps.uow() as uow:
+            found = await uow.session.scalars(
+                select(Conversation).where(Conversation.flow.like("vote_ballot%"))
+            )
+            return [dict(c.data or {}) for c in found]
+
+    assert any(data for data in await ballots_in_progress())  # kept while the vote is open
+    await h.tick(timedelta(days=2))
+    assert await ballots_in_progress() == []
+    await h.press(users[0], None, "Bien")  # the next grade, after the closing
+    assert toast(h, users[0]).startswith("Ce bouton n'est plus valable.")
