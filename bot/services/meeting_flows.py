@@ -17,7 +17,7 @@ from bot.catalog import leviers
 from bot.conversation import NO, Flow, Kind, Option, SentFile, Step, StepContext
 from bot.dates import DateParseError, parse_datetime
 from bot.domain import ANIMATORS, READERS
-from bot.services import date_polls, journal, roadmap
+from bot.services import date_polls, journal, roadmap, votes
 from bot.services import meetings as svc
 from bot.services.errors import Refusal
 from bot.services.members import require_role
@@ -62,6 +62,8 @@ class MeetingSubject:
     collective: Collective
     members: list[Membership] = field(default_factory=list)
     participants: dict[int, MeetingParticipant] = field(default_factory=dict)
+    # The collective's recent votes, that a décision of /cr may come from.
+    votes: list[votes.VoteSummary] = field(default_factory=list)
 
 
 @dataclass
@@ -635,6 +637,7 @@ async def _load_minutes(uow: UnitOfWork, conversation: Conversation) -> MeetingS
     subject.participants = {
         p.person_id: p for p in await uow.repo(MeetingRepo).participants(subject.meeting.id)
     }
+    subject.votes = await votes.recent(uow, subject.collective.id, VOTES_OFFERED)
     return subject
 
 
@@ -692,25 +695,70 @@ async def _save_attendance(ctx: StepContext, values: list[str]) -> None:
     ctx.remember(attended=count)
 
 
-def _decision_step(number: int) -> Step:
-    async def save(ctx: StepContext, text: str) -> None:
-        subject: MeetingSubject = ctx.subject
-        await roadmap.add_decision(
-            ctx.uow, subject.meeting, subject.collective, ctx.person, text, ctx.now
-        )
-        ctx.remember(decisions=number)
+VOTES_OFFERED = 6
 
-    return Step(
-        f"decision{number}",
-        Kind.TEXT,
-        "meetings/cr_ask_decision",
-        save,
-        params=_minutes_params,
-        parse=lambda ctx, text: clean_text(text, field="decision", limit=DECISION_LIMIT),
-        optional=True,
-        skip_caption="meetings/no_more_decisions",
-        back=False,
-    )
+
+def _decision_steps(number: int) -> list[Step]:
+    """A décision's text; then, when the collective has votes, the vote it comes from."""
+
+    async def record(ctx: StepContext, text: str, vote_id: int | None) -> None:
+        subject: MeetingSubject = ctx.subject
+        vote = next((v for v in subject.votes if v.id == vote_id), None)
+        await roadmap.add_decision(
+            ctx.uow,
+            subject.meeting,
+            subject.collective,
+            ctx.person,
+            text,
+            ctx.now,
+            vote_id=vote.id if vote else None,
+            vote_title=vote.title if vote else None,
+        )
+        ctx.remember(decisions=number, decision_text=None)
+
+    async def save_text(ctx: StepContext, text: str) -> None:
+        if ctx.subject.votes:
+            ctx.remember(decision_text=text)
+        else:
+            await record(ctx, text, None)
+
+    async def save_vote(ctx: StepContext, value: str) -> None:
+        vote_id = int(value) if value.isdigit() else -1
+        if vote_id and vote_id not in {v.id for v in ctx.subject.votes}:
+            raise Refusal("stale_button")
+        await record(ctx, str(ctx.data["decision_text"]), vote_id or None)
+
+    def vote_options(ctx: StepContext) -> list[Option]:
+        subject: MeetingSubject = ctx.subject
+        found = [Option(str(v.id), f"« {v.title[:50]} »") for v in subject.votes]
+        return [*found, Option("0", caption("meetings/decision_no_vote", ctx.lang))]
+
+    return [
+        Step(
+            f"decision{number}",
+            Kind.TEXT,
+            "meetings/cr_ask_decision",
+            save_text,
+            params=_minutes_params,
+            parse=lambda ctx, text: clean_text(text, field="decision", limit=DECISION_LIMIT),
+            optional=True,
+            skip_caption="meetings/no_more_decisions",
+            back=False,
+        ),
+        Step(
+            f"decision{number}_vote",
+            Kind.CHOICE,
+            "meetings/cr_ask_decision_vote",
+            save_vote,
+            params=lambda ctx: {**_minutes_params(ctx), "text": ctx.data.get("decision_text")},
+            options=vote_options,
+            applies=lambda ctx: (
+                ctx.data.get("decision_text") is not None
+                and int(ctx.data.get("decisions", 0)) == number - 1
+            ),
+            back=False,
+        ),
+    ]
 
 
 def _action_steps(number: int) -> list[Step]:
@@ -813,7 +861,8 @@ ATTENDANCE_STEP = Step(
 
 def _minutes_steps(ctx: StepContext) -> list[Step]:
     steps = [MINUTES_STEP, ATTENDANCE_STEP]
-    steps += [_decision_step(n) for n in range(1, int(ctx.data.get("decisions", 0)) + 2)]
+    for n in range(1, int(ctx.data.get("decisions", 0)) + 2):
+        steps += _decision_steps(n)
     for n in range(1, int(ctx.data.get("actions", 0)) + 2):
         steps += _action_steps(n)
     return steps

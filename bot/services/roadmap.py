@@ -94,9 +94,10 @@ async def add_decision(
     now: datetime,
     *,
     vote_id: int | None = None,
+    vote_title: str | None = None,
 ) -> Decision:
     """A décision of the meeting; `vote_id` names the vote it comes from, when there was one
-    (the votes feature links it; no foreign key until both are merged)."""
+    (chosen in /cr among the collective's votes)."""
     await require_role(uow, collective, actor, ANIMATORS)
     decision = Decision(
         collective_id=collective.id,
@@ -119,6 +120,7 @@ async def add_decision(
             "title": meeting.title,
             "text": text[:200],
             "vote_id": vote_id,
+            "vote_title": vote_title[:120] if vote_title else None,
         },
     )
     return decision

@@ -330,3 +330,37 @@ async def test_reunions_csv_and_actions_csv(harness: Harness) -> None:
     # Members do not export what names people.
     await h.say(users[0], None, "/reunions")
     assert "Exporter les réunions (CSV)" not in str(h.last(users[0]).buttons)
+
+
+async def test_a_decision_names_the_vote_it_comes_from(harness: Harness) -> None:
+    from tests.bot.votes_helpers import last_vote, open_vote, read_journal
+
+    h = harness
+    group, claire, users = await held(h)
+    await open_vote(h, claire, "Adhérer au réseau des filières laine ?")
+    vote = await last_vote(h)
+    h.clock.set(AFTER)
+    await h.say(claire, None, "/cr")
+    await h.press(claire, None, "Comité de filière")
+    await h.press(claire, None, "Pas de compte rendu à joindre")
+    await h.press(claire, None, "Valider")
+    await h.say(claire, None, "Adhérer au réseau")
+    asked = h.last(claire)
+    assert "Vient-elle d'un vote du collectif ?" in asked.plain
+    assert asked.buttons[:2] == [["« Adhérer au réseau des filières laine ? »"], ["Sans vote"]]
+    await h.press(claire, None, "« Adhérer au réseau des filières laine ? »")
+    await h.say(claire, None, "Lancer l'enquête des besoins")
+    await h.press(claire, None, "Sans vote")
+    await h.press(claire, None, "Aucune autre décision")
+    await h.press(claire, None, "Aucune autre action")
+    async with h.app.deps.uow() as uow:
+        decisions = list(await uow.session.scalars(select(Decision).order_by(Decision.id)))
+    assert [(d.text, d.vote_id) for d in decisions] == [
+        ("Adhérer au réseau", vote.id),
+        ("Lancer l'enquête des besoins", None),
+    ]
+    journal = await read_journal(h, claire)
+    assert (
+        "Décision de « Comité de filière » : Adhérer au réseau"
+        " (vote « Adhérer au réseau des filières laine ? »)" in journal
+    )
