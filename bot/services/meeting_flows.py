@@ -730,7 +730,7 @@ def _decision_steps(number: int) -> list[Step]:
 
     def vote_options(ctx: StepContext) -> list[Option]:
         subject: MeetingSubject = ctx.subject
-        found = [Option(str(v.id), f"« {v.title[:50]} »") for v in subject.votes]
+        found = [Option(str(v.id), f"«\u202f{v.title[:50]}\u202f»") for v in subject.votes]
         return [*found, Option("0", caption("meetings/decision_no_vote", ctx.lang))]
 
     return [

@@ -346,9 +346,10 @@ async def test_a_decision_names_the_vote_it_comes_from(harness: Harness) -> None
     await h.press(claire, None, "Valider")
     await h.say(claire, None, "Adhérer au réseau")
     asked = h.last(claire)
-    assert "Vient-elle d'un vote du collectif ?" in asked.plain
-    assert asked.buttons[:2] == [["« Adhérer au réseau des filières laine ? »"], ["Sans vote"]]
-    await h.press(claire, None, "« Adhérer au réseau des filières laine ? »")
+    assert nb("Vient-elle d'un vote du collectif ?") in asked.plain
+    title = "Adhérer au réseau des filières laine ?"  # as typed, with a plain space
+    assert asked.buttons[:2] == [[f"«\u202f{title}\u202f»"], ["Sans vote"]]
+    await h.press(claire, None, f"«\u202f{title}\u202f»")
     await h.say(claire, None, "Lancer l'enquête des besoins")
     await h.press(claire, None, "Sans vote")
     await h.press(claire, None, "Aucune autre décision")
@@ -361,6 +362,7 @@ async def test_a_decision_names_the_vote_it_comes_from(harness: Harness) -> None
     ]
     journal = await read_journal(h, claire)
     assert (
-        "Décision de « Comité de filière » : Adhérer au réseau"
-        " (vote « Adhérer au réseau des filières laine ? »)" in journal
+        nb("Décision de « Comité de filière » : Adhérer au réseau")
+        + f" (vote «\u202f{title}\u202f»)"
+        in journal
     )
