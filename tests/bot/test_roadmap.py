@@ -361,8 +361,7 @@ async def test_a_decision_names_the_vote_it_comes_from(harness: Harness) -> None
         ("Lancer l'enquête des besoins", None),
     ]
     journal = await read_journal(h, claire)
-    assert (
-        nb("Décision de « Comité de filière » : Adhérer au réseau")
-        + f" (vote «\u202f{title}\u202f»)"
-        in journal
+    assert (  # read as plain text
+        "Décision de « Comité de filière » : Adhérer au réseau"
+        " (vote « Adhérer au réseau des filières laine ? »)" in journal
     )
