@@ -43,7 +43,7 @@ CONTRIBUTORS = (Role.ANIMATEUR, Role.MEMBRE)
 PROPOSED, PUBLISHED, REFUSED = "proposed", "published", "refused"
 TODO, DOING, DONE = "todo", "doing", "done"
 MARKS = (TODO, DOING, DONE)
-TITLE_LIMIT, DESCRIPTION_LIMIT, URL_LIMIT = 150, 1000, 1000
+TITLE_LIMIT, DESCRIPTION_LIMIT, URL_LIMIT = 150, 800, 1000
 TAG_LIMIT, TAGS_MAX = 30, 8
 RESULTS = 10
 # Kinds of search results, in the order they are listed; which name people.
