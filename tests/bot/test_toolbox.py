@@ -380,3 +380,91 @@ async def test_my_data_lists_my_resources_and_forgetting_keeps_them_unsigned(
 async def _search(h: Harness, user: SandboxUser, chat: SandboxChat | None, text: str) -> str:
     await h.say(user, chat, text)
     return h.last(chat if chat is not None else user).plain
+
+
+async def test_search_ranks_folds_and_keeps_people_private(harness: Harness) -> None:
+    from tests.bot.test_roadmap import AFTER, held, report
+
+    h = harness
+    group, claire, users = await held(h)
+    h.clock.set(AFTER)
+    await report(h, claire, group, users)
+    paul, jeanne, ines = users
+    await add_link(h, paul, title="Laine", description="Fiche pratique", tags=None)
+    await add_link(
+        h,
+        jeanne,
+        url="https://exemple.fr/debouches",
+        title="Débouchés des filières",
+        description="Vendre des LAINES lavées aux filatures.",
+        levier="Financement",
+        tags="Lavâge",
+    )
+    # Plural, accents and case folded; the word in a title ranks first.
+    text = await _search(h, paul, None, "/chercher laines")
+    assert nb("« laines » — 2 résultats") in text
+    assert text.index("Laine") < text.index("Débouchés des filières")
+    assert "Débouchés des filières" in await _search(h, paul, None, "/chercher LAVAGE")
+    # More words found ranks higher than a title.
+    text = await _search(h, paul, None, "/chercher laine lavée filatures")
+    assert text.index("Débouchés") < text.index("Laine")
+    # Décisions and actions (with their porteur) in private.
+    text = await _search(h, jeanne, None, "/chercher charte")
+    assert "Adopter la charte de la filière" in text
+    assert "Rédiger la charte — Acteur0 Test" in text
+    # Actors who appear in the annuaire, in private.
+    text = await _search(h, jeanne, None, "/chercher organisation")
+    assert "Organisation 0" in text and "Organisation 2" in text
+    # In the group: what names people is only counted, with a way to private.
+    text = await _search(h, jeanne, group, "/chercher charte organisation")
+    assert "Adopter la charte" in text
+    assert "Rédiger la charte" not in text and "Organisation 0" not in text
+    assert "je ne les montre qu'en privé" in text
+    assert h.last(group).buttons == [["Ouvrir en privé"]]
+    await h.press(jeanne, group, "Ouvrir en privé")
+    assert "/chercher suivi des mots" in h.last(jeanne).plain
+    # An actor who leaves the annuaire is no longer found.
+    await h.say(ines, None, "/moi")
+    await h.press(ines, None, nb("Annuaire : m'afficher ou non"))
+    await h.press(ines, None, "Non, merci")
+    text = await _search(h, jeanne, None, "/chercher organisation")
+    assert "Organisation 2" not in text and "Organisation 0" in text
+    # Someone outside the collective gets nothing.
+    stranger = h.sandbox.add_user("Inconnu")
+    await h.join(stranger, group)
+    await h.say(stranger, group, "/chercher laine")
+    assert "Vous ne faites pas partie" in h.last(group).plain
+
+
+async def test_an_empty_search_or_syntax_characters(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await members(h, 1)
+    paul = users[0]
+    await add_link(h, paul, title="Laine 100% locale", tags="lavage, prix_juste")
+    for empty in ("/chercher", "/chercher    "):
+        assert "Que cherchez-vous" in await _search(h, paul, None, empty)
+        assert "Que cherchez-vous" in await _search(h, paul, group, empty)
+    for typed in (
+        "%",
+        "_",
+        "' OR 1=1 --",
+        "'; DROP TABLE resources; --",
+        '"',
+        "*",
+        "\\",
+        "NEAR(a b)",
+        "a OR b AND NOT c",
+        "laine*",
+        '"laine" NEAR lavage*',
+        "100%",
+        "prix_juste",
+        "^lai{1,3}ne$",
+    ):
+        text = await _search(h, paul, None, f"/chercher {typed}")
+        assert "résultat" in text, (typed, text)
+    assert "Rien trouvé" in await _search(h, paul, None, "/chercher %")
+    assert "Rien trouvé" in await _search(h, paul, None, "/chercher ' OR 1=1 --")
+    assert "Laine 100% locale" in await _search(h, paul, None, '/chercher "laine" NEAR lavage*')
+    assert "Laine 100% locale" in await _search(h, paul, None, "/chercher 100%")
+    assert "Laine 100% locale" in await _search(h, paul, None, "/chercher prix_juste")
+    assert len(await resources(h)) == 1
