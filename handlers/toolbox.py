@@ -346,7 +346,7 @@ async def chercher(ctx: Ctx, collective: Collective) -> None:
     rows: Rows = []
     if ctx.is_private:
         rows = [
-            [(("📄 " if f.kind == "resource" else "") + f.title[:50], ("bxr", f.ref_id))]
+            [("🧰 " + f.title[:50], ("bxr", f.ref_id))]
             for f in results.lines
             if f.kind == "resource"
         ]

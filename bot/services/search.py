@@ -135,7 +135,8 @@ async def find(
     uow: UnitOfWork, collective_id: int, wanted: Sequence[str], kinds: Sequence[str]
 ) -> list[Hit]:
     """The rows holding at least one of the words, best first: the most words found, then
-    the best fields (a title counts three times a body), then the newest."""
+    the best fields (a title counts three times a body), then the kinds in the order given,
+    then the newest."""
     if not wanted or not kinds:
         return []
     rows = await uow.repo(SearchRepo).matching(collective_id, wanted, kinds, limit=CANDIDATES)
@@ -152,5 +153,6 @@ async def find(
                 score += weight
         if found:
             hits.append(Hit(kind, ref_id, found, score))
-    hits.sort(key=lambda h: (-h.found, -h.score, -h.ref_id))
+    order = {kind: i for i, kind in enumerate(kinds)}
+    hits.sort(key=lambda h: (-h.found, -h.score, order.get(h.kind, 99), -h.ref_id))
     return hits

@@ -149,6 +149,18 @@ async def test_moderation_proposes_then_the_team_publishes_or_refuses(harness: H
     h.sandbox.press_data(jeanne, None, h.last(jeanne).message_id, f"1|bxd|{proposed.id}|ok")
     await h.flush()
     assert "Seule l'équipe d'animation" in h.sandbox.toasts[-1][1]
+    # Nor open it before it is published.
+    h.sandbox.press_data(jeanne, None, h.last(jeanne).message_id, f"1|bxr|{proposed.id}")
+    await h.flush()
+    assert "n'est pas (ou plus) dans la boîte à outils" in h.sandbox.toasts[-1][1]
+    # The team finds it under « À valider » too.
+    await h.say(claire, None, "/boite")
+    shelf = h.last(claire)
+    await h.press(claire, None, "À valider (1)")
+    assert "1 ressource attend votre accord" in h.last(claire).plain
+    await h.press(claire, None, "Guide du lavage de la laine")
+    assert "proposée" in h.last(claire).plain
+    assert h.last(claire).buttons[0] == ["Publier", "Refuser"]
     await h.press(claire, None, "Publier")
     assert "est publiée dans la boîte à outils" in h.last(claire).plain
     assert "L'équipe d'animation a publié votre ressource" in h.last(paul).plain
@@ -157,6 +169,10 @@ async def test_moderation_proposes_then_the_team_publishes_or_refuses(harness: H
     h.sandbox.press_data(claire, None, notice.message_id, f"1|bxd|{proposed.id}|no")
     await h.flush()
     assert "déjà publiée" in h.sandbox.toasts[-1][1]
+    collective = await collective_of(h, group)
+    h.sandbox.press_data(claire, None, shelf.message_id, f"1|bxq|{collective.id}")
+    await h.flush()
+    assert "Aucune ressource n'attend votre accord" in h.sandbox.toasts[-1][1]
 
     await add_link(h, jeanne, url="https://exemple.fr/pub", title="Publicité", tags=None)
     await h.press(claire, None, "Refuser")
@@ -171,6 +187,13 @@ async def test_moderation_proposes_then_the_team_publishes_or_refuses(harness: H
     # The team's own resources are published at once, moderation or not.
     await add_link(h, claire, url="https://exemple.fr/a", title="Annuaire des aides")
     assert [r.status for r in await resources(h)][-1] == "published"
+    await h.say(claire, None, "/journal")
+    page = nb(h.last(claire).plain)
+    assert nb("Claire Morel a activé la modération de la boîte à outils") in page
+    assert nb("Acteur0 Test a proposé « Guide du lavage de la laine »") in page
+    assert nb("Claire Morel a publié « Guide du lavage de la laine », proposée par Acteur0") in page
+    assert nb("Claire Morel a refusé « Publicité », proposée par Acteur1 Test") in page
+    assert nb("Claire Morel a ajouté « Annuaire des aides » à la boîte à outils") in page
 
 
 async def test_links_that_are_not_web_links_are_refused(harness: Harness) -> None:
@@ -300,6 +323,8 @@ async def test_the_guide_as_a_checklist(harness: Harness) -> None:
     assert nb("Diagnostic territorial : 1 faite sur 5, 1 en cours") in h.last(claire).plain
     kinds = await journal_kinds(h, group)
     assert kinds.count("checklist_changed") == 2
+    await h.say(claire, None, "/journal")
+    assert nb("a marqué « Identifier le potentiel") in h.last(claire).plain
     collective = await collective_of(h, group)
     async with h.app.deps.uow() as uow:
         progress_rows = await toolbox.checklist_progress(uow, collective.id)
