@@ -412,5 +412,4 @@ FEATURE = Feature(
     flows=(FlowUI(flows.RESOURCE_FLOW, resource_finished),),
     lists=tuple(_levier_page(code) for code in LEVIERS),
     privacy=(PRIVACY,),
-    pitch="toolbox/pitch",
 )
