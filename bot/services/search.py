@@ -68,7 +68,8 @@ STOP_WORDS = frozenset(
     ]
 )
 MAX_QUERY_WORDS = 8
-CANDIDATES = 2000
+# Rows ranked in Python, the best of them chosen by the database.
+CANDIDATES = 500
 _WORD = re.compile(r"[0-9a-z]+")
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": "'"})
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import case, delete, func, or_, select
 
 from storage.models import ChecklistMark, Resource, SearchEntry, ToolboxSettings
 from storage.repos.base import Repo
@@ -117,24 +117,27 @@ class SearchRepo(Repo):
     async def matching(
         self, collective_id: int, words: Sequence[str], kinds: Sequence[str], *, limit: int
     ) -> list[tuple[str, int, str, str]]:
-        """Rows of the collective holding at least one of the (normalised) words. The words
-        are bound parameters, with LIKE's own wildcards escaped."""
-        patterns = [f"% {_escape(w)} %" for w in words]
-        any_word = or_(
-            *(
-                column.like(p, escape="\\")
-                for p in patterns
-                for column in (SearchEntry.title, SearchEntry.body)
-            )
-        )
+        """Rows of the collective holding at least one of the (normalised) words, the best
+        first (the most words found, then a title counting three times a body), at most
+        `limit`. The words are bound parameters, with LIKE's own wildcards escaped."""
+        found_terms = []
+        score_terms = []
+        for word in words:
+            pattern = f"% {_escape(word)} %"
+            in_title = SearchEntry.title.like(pattern, escape="\\")
+            in_body = SearchEntry.body.like(pattern, escape="\\")
+            found_terms.append(case((or_(in_title, in_body), 1), else_=0))
+            score_terms.append(case((in_title, 3), (in_body, 1), else_=0))
+        found = sum(found_terms[1:], found_terms[0])
+        score = sum(score_terms[1:], score_terms[0])
         rows = await self.session.execute(
             select(SearchEntry.kind, SearchEntry.ref_id, SearchEntry.title, SearchEntry.body)
             .where(
                 SearchEntry.collective_id == collective_id,
                 SearchEntry.kind.in_(list(kinds)),
-                any_word,
+                found > 0,
             )
-            .order_by(SearchEntry.id.desc())
+            .order_by(found.desc(), score.desc(), SearchEntry.id.desc())
             .limit(limit)
         )
         return [(str(k), int(i), str(t), str(b)) for k, i, t, b in rows.all()]
