@@ -341,7 +341,7 @@ def _query(ctx: Ctx) -> str:
 
 async def chercher(ctx: Ctx, collective: Collective) -> None:
     results = await svc.search_all(
-        ctx.uow, collective, ctx.me, _query(ctx), ctx.lang, private=ctx.is_private
+        ctx.uow, collective, ctx.me, _query(ctx), ctx.lang, ctx.now, private=ctx.is_private
     )
     rows: Rows = []
     if ctx.is_private:

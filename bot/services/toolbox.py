@@ -150,7 +150,9 @@ async def set_moderation(
     await require_role(uow, collective, actor, ANIMATORS)
     found = await repo(uow).settings(collective.id)
     if found is None:
-        found = ToolboxSettings(collective_id=collective.id, moderation=on, updated_at=now)
+        found = ToolboxSettings(
+            collective_id=collective.id, moderation=on, updated_at=now, indexed_at=None
+        )
         repo(uow).add(found)
     found.moderation, found.updated_at = on, now
     await journal.record(
@@ -459,12 +461,50 @@ class Results:
     withheld: int
 
 
+async def reindex(uow: UnitOfWork, collective: Collective, now: datetime) -> int:
+    """Put every searchable row of the collective in the index (rows written before the
+    search existed, or imported): published resources, décisions, actions, and the actors of
+    the annuaire. Returns how many rows were indexed."""
+    count = 0
+    for resource in await repo(uow).resources(collective.id, status=PUBLISHED):
+        await search.index(
+            uow,
+            collective.id,
+            "resource",
+            resource.id,
+            search_fields(resource, collective.language),
+        )
+        count += 1
+    for decision in (
+        await uow.session.scalars(select(Decision).where(Decision.collective_id == collective.id))
+    ).all():
+        await index_decision(uow, decision)
+        count += 1
+    for action in (
+        await uow.session.scalars(
+            select(RoadmapAction).where(RoadmapAction.collective_id == collective.id)
+        )
+    ).all():
+        await index_action(uow, action)
+        count += 1
+    for member in await uow.memberships.of_collective(collective.id):
+        await index_member(uow, member)
+        count += 1
+    found = await repo(uow).settings(collective.id)
+    if found is None:
+        found = ToolboxSettings(collective_id=collective.id, moderation=False, updated_at=now)
+        repo(uow).add(found)
+    found.indexed_at = now
+    return count
+
+
 async def search_all(
     uow: UnitOfWork,
     collective: Collective,
     reader: Person,
     text: str,
     lang: str,
+    now: datetime,
     *,
     private: bool,
 ) -> Results:
@@ -475,6 +515,9 @@ async def search_all(
     if not search.words(shown) and not shown:
         raise Refusal("search_empty")
     wanted = search.query_words(shown)
+    settings = await repo(uow).settings(collective.id)
+    if settings is None or settings.indexed_at is None:
+        await reindex(uow, collective, now)
     hits = await search.find(uow, collective.id, wanted, KINDS)
     lines = await _describe(uow, collective, hits, lang)
     withheld = 0

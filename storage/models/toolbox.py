@@ -13,7 +13,8 @@ from storage.models.base import Base
 
 
 class ToolboxSettings(Base):
-    """Whether members' resources wait for the animation team (no row: published at once)."""
+    """Whether members' resources wait for the animation team (no row: published at once),
+    and whether the collective's older rows are in the search index."""
 
     __tablename__ = "toolbox_settings"
 
@@ -22,6 +23,9 @@ class ToolboxSettings(Base):
     )
     moderation: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime]
+    # When the collective's rows that existed before the search were indexed (None: not yet;
+    # done at its first search).
+    indexed_at: Mapped[datetime | None]
 
 
 class Resource(Base):

@@ -493,3 +493,28 @@ async def test_an_empty_search_or_syntax_characters(harness: Harness) -> None:
     assert "Laine 100% locale" in await _search(h, paul, None, "/chercher 100%")
     assert "Laine 100% locale" in await _search(h, paul, None, "/chercher prix_juste")
     assert len(await resources(h)) == 1
+
+
+async def test_rows_older_than_the_search_are_indexed_at_the_first_search(
+    harness: Harness,
+) -> None:
+    from sqlalchemy import delete
+
+    from storage.models import SearchEntry, ToolboxSettings
+    from tests.bot.test_roadmap import AFTER, held, report
+
+    h = harness
+    group, claire, users = await held(h)
+    h.clock.set(AFTER)
+    await report(h, claire, group, users)
+    # As after the upgrade: décisions, actions and actors, but an empty index.
+    async with h.app.deps.uow() as uow:
+        await uow.session.execute(delete(SearchEntry))
+        await uow.session.execute(delete(ToolboxSettings))
+    text = await _search(h, users[0], None, "/chercher charte organisation")
+    assert "Adopter la charte" in text and "Rédiger la charte" in text
+    assert "Organisation 0" in text
+    async with h.app.deps.uow() as uow:
+        kinds = sorted(set((await uow.session.scalars(select(SearchEntry.kind))).all()))
+        settings = (await uow.session.scalars(select(ToolboxSettings))).one()
+    assert kinds == ["action", "actor", "decision"] and settings.indexed_at is not None

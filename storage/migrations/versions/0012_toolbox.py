@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("collective_id", sa.Integer(), nullable=False),
         sa.Column("moderation", sa.Boolean(), nullable=False),
         sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("indexed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["collective_id"],
             ["collectives.id"],
