@@ -330,6 +330,10 @@ class Shelf:
     pending: int  # proposed, for the animation team (0 for others)
     animator: bool
     moderation: bool
+    # The guide's checklist: actions done, in progress, in all.
+    done: int = 0
+    doing: int = 0
+    actions: int = 0
 
 
 async def shelf(uow: UnitOfWork, collective: Collective, reader: Person) -> Shelf:
@@ -337,8 +341,16 @@ async def shelf(uow: UnitOfWork, collective: Collective, reader: Person) -> Shel
     counts = await repo(uow).counts(collective.id, PUBLISHED)
     animator = member.role == Role.ANIMATEUR
     waiting = sum((await repo(uow).counts(collective.id, PROPOSED)).values()) if animator else 0
+    progress = await checklist_progress(uow, collective.id, collective.language)
     return Shelf(
-        counts, sum(counts.values()), waiting, animator, await moderated(uow, collective.id)
+        counts,
+        sum(counts.values()),
+        waiting,
+        animator,
+        await moderated(uow, collective.id),
+        sum(row[1] for row in progress),
+        sum(row[2] for row in progress),
+        sum(row[3] for row in progress),
     )
 
 

@@ -333,6 +333,9 @@ async def test_the_guide_as_a_checklist(harness: Harness) -> None:
     # A member reads the checklist and how to do it, without the buttons to tick it.
     paul = users[0]
     await h.say(paul, None, "/boite")
+    assert nb("Où en est notre filière : 1 action du guide faite sur 41, 1 en cours") in (
+        h.last(paul).plain
+    )
     await h.press(paul, None, "Où en est notre filière")
     await h.press(paul, None, "Diagnostic territorial")
     await h.press(paul, None, "Dresser une cartographie")
