@@ -15,7 +15,7 @@ from bot.services import toolbox
 from storage.models import ChecklistMark, Resource
 from tests.bot.test_meetings import members
 from tests.bot.test_roadmap import document, rows_of
-from tests.helpers import collective_of, journal_kinds, nb, scene, wool_collective
+from tests.helpers import actor, collective_of, journal_kinds, nb, scene, wool_collective
 
 
 async def resources(h: Harness) -> list[Resource]:
@@ -246,7 +246,9 @@ async def test_only_members_add_resources(harness: Harness) -> None:
     assert "Envoyez-moi un lien" not in h.last(stranger).plain
     # An observer reads the toolbox but adds nothing.
     observer = users[1]
-    await scene(h).onboard(observer, _actor("Communauté de communes"), via_group=group)
+    await scene(h).onboard(
+        observer, actor(org="Communauté de communes", famille="Collectivité"), via_group=group
+    )
     async with h.app.deps.uow() as uow:
         person = await uow.people.by_telegram_id(observer.id)
         assert person is not None
@@ -258,12 +260,6 @@ async def test_only_members_add_resources(harness: Harness) -> None:
     await h.say(observer, None, "/boite")
     assert "Boîte à outils" in h.last(observer).plain
     assert await resources(h) == []
-
-
-def _actor(org: str):  # type: ignore[no-untyped-def]
-    from tests.helpers import actor
-
-    return actor(org=org, famille="Collectivité")
 
 
 async def test_forged_and_stale_buttons(harness: Harness) -> None:
