@@ -41,6 +41,7 @@ def features() -> list[object]:
         roadmap,
         roles,
         surveys,
+        toolbox,
         votes,
     )
 
@@ -60,6 +61,7 @@ def features() -> list[object]:
         surveys.FEATURE,
         votes.FEATURE,
         charter.FEATURE,
+        toolbox.FEATURE,
     ]
 
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 from bot.catalog import familles
 from bot.conversation import Flow, Kind, Option, Step, StepContext
 from bot.domain import ANIMATORS, ROLES, CollectiveStatus, MembershipStatus, Role, Vision
-from bot.services import journal
+from bot.services import journal, search
 from bot.services.errors import Refusal
 from bot.services.typed import clean_text
 from bot.texts import caption
@@ -205,6 +205,9 @@ async def _complete(ctx: StepContext) -> None:
             actor_id=member.person_id,
             data=data,
         )
+    from bot.services.toolbox import index_member
+
+    await index_member(ctx.uow, member)
 
 
 PROFILE_FLOW = Flow(
@@ -279,6 +282,7 @@ async def leave(
     await journal.record(
         uow, collective.id, "member_left", now, actor_id=person.id, data={"via": via}
     )
+    await search.forget(uow, "actor", found.id)
     if last_animator:
         await _promote_successor(uow, collective, now)
     return found

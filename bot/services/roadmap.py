@@ -14,7 +14,7 @@ from bot.catalog import leviers
 from bot.conversation import SentFile
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Role
 from bot.exports import Cell, csv_bytes
-from bot.services import journal
+from bot.services import journal, toolbox
 from bot.services import meetings as meetings_svc
 from bot.services.errors import Refusal
 from bot.services.members import require_role
@@ -123,6 +123,7 @@ async def add_decision(
             "vote_title": vote_title[:120] if vote_title else None,
         },
     )
+    await toolbox.index_decision(uow, decision)
     return decision
 
 
@@ -195,6 +196,7 @@ async def add_action(
             payload={"action_id": action.id},
         )
     await schedule_weekly(uow, collective, now)
+    await toolbox.index_action(uow, action)
     return action
 
 

@@ -39,6 +39,7 @@ from storage.models.surveys import (
     SurveyStatus,
     SurveyTemplate,
 )
+from storage.models.toolbox import ChecklistMark, Resource, SearchEntry, ToolboxSettings
 from storage.models.votes import (
     Charter,
     CharterAmendment,
@@ -69,6 +70,7 @@ __all__ = [
     "CharterArticle",
     "CharterSignature",
     "CharterVersion",
+    "ChecklistMark",
     "Collective",
     "College",
     "CollegeMember",
@@ -91,12 +93,15 @@ __all__ = [
     "Membership",
     "MembershipMaillon",
     "Person",
+    "Resource",
     "RoadmapAction",
+    "SearchEntry",
     "Survey",
     "SurveyParticipant",
     "SurveyResponse",
     "SurveyStatus",
     "SurveyTemplate",
+    "ToolboxSettings",
     "Vote",
     "VoteBallot",
     "VoteCollege",
