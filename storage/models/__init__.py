@@ -5,6 +5,7 @@ that Alembic and the tests see every table.
 """
 
 from storage.models.base import NAMING, Base
+from storage.models.cartographie import Actor, ActorImport, ActorMaillon, ActorWant, Introduction
 from storage.models.core import (
     Collective,
     Conversation,
@@ -61,6 +62,11 @@ from storage.models.votes import (
 
 __all__ = [
     "NAMING",
+    "Actor",
+    "ActorImport",
+    "ActorMaillon",
+    "ActorWant",
+    "Introduction",
     "AgendaItem",
     "AnonymousResponse",
     "Base",
