@@ -21,10 +21,14 @@ LINE_INTRODUCED = "#1f4e79"
 
 
 class Box(Protocol):
-    key: str
-    name: str
-    ess: bool
-    column: int | None
+    @property
+    def key(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def ess(self) -> bool: ...
+    @property
+    def column(self) -> int | None: ...
 
 
 def _cut(name: str, limit: int) -> str:

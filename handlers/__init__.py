@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 def features() -> list[object]:
     from handlers import (
         basics,
+        cartographie,
         charter,
         choose,
         collective,
@@ -60,6 +61,7 @@ def features() -> list[object]:
         surveys.FEATURE,
         votes.FEATURE,
         charter.FEATURE,
+        cartographie.FEATURE,
     ]
 
 

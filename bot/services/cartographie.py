@@ -34,17 +34,20 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from bot.catalog import CONTENT, categories, familles
+from bot.conversation import Flow, Kind, SentFile, Step, StepContext
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Vision
 from bot.services import journal
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.services.needs import NeedOrOffer
+from bot.texts import caption, label
 from storage.models import (
     Actor,
     ActorImport,
     ActorMaillon,
     ActorWant,
     Collective,
+    Conversation,
     Introduction,
     Membership,
     MembershipMaillon,
@@ -128,7 +131,7 @@ def category_of(value: str) -> str | None:
     if not folded:
         return None
     singular = " ".join(w.rstrip("s") for w in folded.split())
-    for code, category in categories().items():
+    for code in categories():
         if singular == code.rstrip("s"):
             return code
     for code, category in categories().items():
@@ -162,7 +165,9 @@ def read_table(content: bytes, name: str) -> list[list[str]]:
         delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
     except csv.Error:
         delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return [
+        [cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+    ]
 
 
 def _read_xlsx(content: bytes, name: str) -> list[list[str]]:
@@ -226,7 +231,7 @@ def parse_rows(table: Sequence[Sequence[str]], collective: Collective) -> Parsed
     if len(body) > MAX_ROWS:
         raise Refusal("carto_too_many_rows", limit=MAX_ROWS)
     maillons = {fold(m.name): m for m in collective.maillons}
-    parsed, seen = Parsed(), {}
+    parsed, seen = Parsed(), dict[str, int]()
     for offset, row in enumerate(body):
         line = header_at + offset + 2  # as the spreadsheet numbers it
 
@@ -248,7 +253,7 @@ def parse_rows(table: Sequence[Sequence[str]], collective: Collective) -> Parsed
             continue
         seen[key] = line
         wants, bad = _wants(cell("besoins"), "need") + _wants(cell("offres"), "offer"), None
-        for kind, category, detail in wants:
+        for _kind, category, detail in wants:
             if category is None:
                 bad = detail
         if bad is not None:
@@ -274,7 +279,9 @@ def parse_rows(table: Sequence[Sequence[str]], collective: Collective) -> Parsed
 _SEPARATORS = re.compile(r"[,;/|+\n]")
 
 
-def _row_problem(cell: Any, organisation: str, maillons: Mapping[str, Any]) -> tuple[str, str] | None:
+def _row_problem(
+    cell: Any, organisation: str, maillons: Mapping[str, Any]
+) -> tuple[str, str] | None:
     if not organisation:
         return ("no_organisation", "")
     for column, limit in LIMITS.items():
@@ -386,7 +393,9 @@ class Imported:
     updated: int
 
 
-async def confirm(uow: UnitOfWork, import_id: int, person: Person, now: datetime) -> tuple[Imported, Collective]:
+async def confirm(
+    uow: UnitOfWork, import_id: int, person: Person, now: datetime
+) -> tuple[Imported, Collective]:
     """Write the rows understood: a new actor, or the same one (organisation and commune
     folded) updated. The journal records the import."""
     pending, collective = await pending_import(uow, import_id, person)
@@ -444,7 +453,9 @@ async def actors_of(uow: UnitOfWork, collective_id: int) -> list[Actor]:
     )
 
 
-async def actor_for_animator(uow: UnitOfWork, actor_id: int, person: Person) -> tuple[Actor, Collective]:
+async def actor_for_animator(
+    uow: UnitOfWork, actor_id: int, person: Person
+) -> tuple[Actor, Collective]:
     actor = await uow.session.get(Actor, actor_id)
     collective = await uow.collectives.get(actor.collective_id) if actor is not None else None
     if actor is None or collective is None:
@@ -453,7 +464,9 @@ async def actor_for_animator(uow: UnitOfWork, actor_id: int, person: Person) -> 
     return actor, collective
 
 
-async def delete_actor(uow: UnitOfWork, actor_id: int, person: Person, now: datetime) -> tuple[str, Collective]:
+async def delete_actor(
+    uow: UnitOfWork, actor_id: int, person: Person, now: datetime
+) -> tuple[str, Collective]:
     """Erase an imported actor, its contact and its introductions; the journal keeps the
     organisation's name (not personal data)."""
     actor, collective = await actor_for_animator(uow, actor_id, person)
@@ -476,7 +489,9 @@ async def delete_actor(uow: UnitOfWork, actor_id: int, person: Person, now: date
 # --- invitations: an imported actor claims their entry when they join
 
 
-async def invite(uow: UnitOfWork, actor_id: int, person: Person, now: datetime) -> tuple[Actor, Collective]:
+async def invite(
+    uow: UnitOfWork, actor_id: int, person: Person, now: datetime
+) -> tuple[Actor, Collective]:
     actor, collective = await actor_for_animator(uow, actor_id, person)
     if actor.invite_token is None:
         actor.invite_token = secrets.token_urlsafe(12)
@@ -502,7 +517,9 @@ async def invited(uow: UnitOfWork, token: str) -> tuple[Actor, Collective]:
     return actor, collective
 
 
-async def claim(uow: UnitOfWork, actor: Actor, member: Membership, person: Person, now: datetime) -> None:
+async def claim(
+    uow: UnitOfWork, actor: Actor, member: Membership, person: Person, now: datetime
+) -> None:
     """The invited person's membership takes the actor's entry: what the profile lacks comes
     from the spreadsheet (the profile questions then offer to keep it)."""
     if actor.membership_id is not None and actor.membership_id != member.id:
@@ -738,7 +755,9 @@ async def map_data(
     return [m.name for m in collective.maillons], boxes, [(a, b, i) for (a, b), i in lines.items()]
 
 
-async def sheets(uow: UnitOfWork, collective: Collective) -> list[tuple[str, list[str], list[list[Any]]]]:
+async def sheets(
+    uow: UnitOfWork, collective: Collective
+) -> list[tuple[str, list[str], list[list[Any]]]]:
     """For the export archive: the actors (imported, and members who consented to the
     annuaire) and the suggested matches."""
     found = await board(uow, collective)
@@ -778,7 +797,9 @@ async def sheets(uow: UnitOfWork, collective: Collective) -> list[tuple[str, lis
                 party.ess,
                 ", ".join(found.maillon_name(p) for p in party.maillons),
                 commune,
-                party.contact if party.person is None else (f"@{party.username}" if party.username else None),
+                party.contact
+                if party.person is None
+                else (f"@{party.username}" if party.username else None),
                 party.person is not None,
                 wants(key, "need"),
                 wants(key, "offer"),
@@ -809,17 +830,35 @@ async def actors_csv(uow: UnitOfWork, collective: Collective, person: Person) ->
     from bot.exports import csv_bytes
 
     await require_animator(uow, collective, person)
-    name, header, rows = (await sheets(uow, collective))[0]
+    _name, header, rows = (await sheets(uow, collective))[0]
     return csv_bytes(header, rows)
 
 
-async def map_png(uow: UnitOfWork, collective: Collective, person: Person) -> tuple[bytes, int]:
+async def map_png(
+    uow: UnitOfWork, collective: Collective, person: Person, lang: str
+) -> tuple[bytes, int]:
     """The actors' map as a PNG, and how many actors it shows. Members and observers read it."""
+    await require_role(uow, collective, person, READERS)
+    return await draw_map(uow, collective, lang)
+
+
+async def draw_map(uow: UnitOfWork, collective: Collective, lang: str) -> tuple[bytes, int]:
     from bot.actor_map import draw
 
-    await require_role(uow, collective, person, READERS)
     maillons, boxes, lines = await map_data(uow, collective)
-    return draw(collective.title, maillons, boxes, lines), len(boxes)
+    legend = tuple(
+        caption(f"cartographie/legend_{w}", lang)
+        for w in ("ess", "non_ess", "matched", "introduced")
+    )
+    content = draw(
+        collective.title,
+        maillons,
+        boxes,
+        lines,
+        without_maillon=caption("cartographie/legend_none", lang),
+        legend=legend,  # type: ignore[arg-type]
+    )
+    return content, len(boxes)
 
 
 # --- personal data (/mes_donnees, /oublier)
@@ -882,3 +921,51 @@ async def forget_person(uow: UnitOfWork, person: Person, now: datetime) -> None:
         select(Introduction).where(Introduction.introduced_by == person.id)
     ):
         intro.introduced_by = None
+
+
+# --- the import question (the conversation engine): « Envoyez le fichier »
+
+IMPORT = "carto_import"
+
+
+@dataclass(frozen=True)
+class ImportSubject:
+    collective: Collective
+
+
+async def _load(uow: UnitOfWork, conversation: Conversation) -> ImportSubject | None:
+    collective = await uow.collectives.get(conversation.collective_id or 0)
+    return ImportSubject(collective) if collective is not None else None
+
+
+async def _guard(ctx: StepContext) -> None:
+    await require_animator(ctx.uow, ctx.subject.collective, ctx.person)
+
+
+async def _save_file(ctx: StepContext, value: Any) -> None:
+    if not isinstance(value, SentFile):
+        raise Refusal("carto_send_file")
+    if not SPREADSHEET_NAMES.search(value.name):
+        raise Refusal("carto_not_a_spreadsheet", file=value.name[:80])
+    ctx.remember(file_id=value.file_id, file_name=value.name[:200])
+
+
+IMPORT_FLOW = Flow(
+    name=IMPORT,
+    steps=(
+        Step(
+            "file",
+            Kind.TEXT,
+            "cartographie/ask_file",
+            _save_file,
+            params=lambda ctx: {"c": ctx.subject.collective},
+            back=False,
+            optional=True,
+            skip_caption="cartographie/cancel_import",
+            files=True,
+        ),
+    ),
+    load=_load,
+    guard=_guard,
+    title=lambda ctx: label("cartographie/import_title", ctx.lang),
+)
