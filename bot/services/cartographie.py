@@ -529,8 +529,15 @@ async def claim(
     if member.famille is None:
         member.famille, member.famille_ess = actor.famille, actor.famille_ess
     member.commune = member.commune or actor.commune
-    if not member.maillon_links:
-        member.maillon_links = [MembershipMaillon(maillon_id=i) for i in actor.maillon_ids]
+    # Explicit queries: the membership may be new, its collections never loaded.
+    has_maillons = await uow.session.scalar(
+        select(MembershipMaillon.maillon_id).where(MembershipMaillon.membership_id == member.id)
+    )
+    if has_maillons is None:
+        for maillon_id in await uow.session.scalars(
+            select(ActorMaillon.maillon_id).where(ActorMaillon.actor_id == actor.id)
+        ):
+            uow.session.add(MembershipMaillon(membership_id=member.id, maillon_id=maillon_id))
     await journal.record(
         uow,
         actor.collective_id,
@@ -693,6 +700,8 @@ async def introduce(
     match = next((m for m in found.matches if m.ref == (needing, offering, category)), None)
     if match is None:
         raise Refusal("carto_match_gone")
+    if (needing, offering) in found.introduced:
+        raise Refusal("carto_already_introduced")
     sides = found.parties[needing], found.parties[offering]
     for side in sides:
         if side.person is None:

@@ -15,7 +15,6 @@ from alembic import op
 
 import storage.types
 
-
 revision: str = "0013"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
