@@ -278,7 +278,7 @@ async def invite_link(ctx: Ctx, rest: str) -> None:
     actor_id = actor.id
 
     async def claimed(member: Membership) -> None:
-        found = await ctx.uow.session.get(type(actor), actor_id)
+        found = await svc.repo(ctx.uow).actor(actor_id)
         if found is None:
             raise Refusal("stale_link")
         await svc.claim(ctx.uow, found, member, ctx.me, ctx.now)

@@ -31,8 +31,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, or_, select
-
 from bot.catalog import CONTENT, categories, familles
 from bot.conversation import Flow, Kind, SentFile, Step, StepContext
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Vision
@@ -53,6 +51,7 @@ from storage.models import (
     MembershipMaillon,
     Person,
 )
+from storage.repos.cartographie import CartographieRepo
 from storage.uow import UnitOfWork
 
 MAX_BYTES = 2_000_000
@@ -61,6 +60,10 @@ REQUIRED = ("organisation", "famille", "maillon", "commune")
 DEBOUCHES = "debouches"
 SPREADSHEET_NAMES = re.compile(r"\.(csv|txt|tsv|xlsx|xlsm)$", re.IGNORECASE)
 LIMITS = {"organisation": 200, "commune": 120, "contact": 200, "detail": 300}
+
+
+def repo(uow: UnitOfWork) -> CartographieRepo:
+    return uow.repo(CartographieRepo)
 
 
 # --- folding and the vocabulary
@@ -355,9 +358,7 @@ async def preview(
     is not a spreadsheet or lacks a required column."""
     await require_animator(uow, collective, person)
     parsed = parse_rows(read_table(content, name), collective)
-    existing = set(
-        await uow.session.scalars(select(Actor.key).where(Actor.collective_id == collective.id))
-    )
+    existing = await repo(uow).actor_keys(collective.id)
     for row in parsed.rows:
         row["known"] = row["key"] in existing
     pending = ActorImport(
@@ -369,15 +370,15 @@ async def preview(
         status="pending",
         created_at=now,
     )
-    uow.session.add(pending)
-    await uow.session.flush()
+    repo(uow).add(pending)
+    await repo(uow).flush()
     return pending
 
 
 async def pending_import(
     uow: UnitOfWork, import_id: int, person: Person
 ) -> tuple[ActorImport, Collective]:
-    found = await uow.session.get(ActorImport, import_id)
+    found = await repo(uow).pending(import_id)
     if found is None or found.status != "pending" or found.person_id != person.id:
         raise Refusal("stale_button")
     collective = await uow.collectives.get(found.collective_id)
@@ -413,7 +414,7 @@ async def confirm(
                 maillon_links=[],
                 wants=[],
             )
-            uow.session.add(actor)
+            repo(uow).add(actor)
             actors[row["key"]] = actor
             created += 1
         else:
@@ -436,7 +437,7 @@ async def confirm(
         actor_id=person.id,
         data={"file": pending.file_name, "created": created, "updated": updated},
     )
-    await uow.session.flush()
+    await repo(uow).flush()
     return Imported(created, updated), collective
 
 
@@ -446,17 +447,13 @@ async def cancel(uow: UnitOfWork, import_id: int, person: Person) -> None:
 
 
 async def actors_of(uow: UnitOfWork, collective_id: int) -> list[Actor]:
-    return list(
-        await uow.session.scalars(
-            select(Actor).where(Actor.collective_id == collective_id).order_by(Actor.key)
-        )
-    )
+    return await repo(uow).actors(collective_id)
 
 
 async def actor_for_animator(
     uow: UnitOfWork, actor_id: int, person: Person
 ) -> tuple[Actor, Collective]:
-    actor = await uow.session.get(Actor, actor_id)
+    actor = await repo(uow).actor(actor_id)
     collective = await uow.collectives.get(actor.collective_id) if actor is not None else None
     if actor is None or collective is None:
         raise Refusal("stale_button")
@@ -471,18 +468,11 @@ async def delete_actor(
     organisation's name (not personal data)."""
     actor, collective = await actor_for_animator(uow, actor_id, person)
     name = actor.organisation
-    key = f"actor:{actor.id}"
-    await uow.session.execute(
-        delete(Introduction).where(
-            Introduction.collective_id == collective.id,
-            or_(Introduction.needing == key, Introduction.offering == key),
-        )
-    )
-    await uow.session.delete(actor)
+    await repo(uow).delete_actor(actor)
     await journal.record(
         uow, collective.id, "actor_deleted", now, actor_id=person.id, data={"organisation": name}
     )
-    await uow.session.flush()
+    await repo(uow).flush()
     return name, collective
 
 
@@ -510,7 +500,7 @@ async def invited(uow: UnitOfWork, token: str) -> tuple[Actor, Collective]:
     """The actor an invitation link names; a stale link otherwise."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{8,32}", token):
         raise Refusal("stale_link")
-    actor = await uow.session.scalar(select(Actor).where(Actor.invite_token == token))
+    actor = await repo(uow).invited(token)
     collective = await uow.collectives.get(actor.collective_id) if actor is not None else None
     if actor is None or collective is None:
         raise Refusal("stale_link")
@@ -530,14 +520,9 @@ async def claim(
         member.famille, member.famille_ess = actor.famille, actor.famille_ess
     member.commune = member.commune or actor.commune
     # Explicit queries: the membership may be new, its collections never loaded.
-    has_maillons = await uow.session.scalar(
-        select(MembershipMaillon.maillon_id).where(MembershipMaillon.membership_id == member.id)
-    )
-    if has_maillons is None:
-        for maillon_id in await uow.session.scalars(
-            select(ActorMaillon.maillon_id).where(ActorMaillon.actor_id == actor.id)
-        ):
-            uow.session.add(MembershipMaillon(membership_id=member.id, maillon_id=maillon_id))
+    if not await repo(uow).has_maillons(member.id):
+        for maillon_id in await repo(uow).actor_maillons(actor.id):
+            repo(uow).add(MembershipMaillon(membership_id=member.id, maillon_id=maillon_id))
     await journal.record(
         uow,
         actor.collective_id,
@@ -665,9 +650,7 @@ async def board(uow: UnitOfWork, collective: Collective) -> Board:
         {k: p.maillons for k, p in parties.items()},
         chain=collective.vision != Vision.ECOSYSTEME,
     )
-    rows = await uow.session.scalars(
-        select(Introduction).where(Introduction.collective_id == collective.id)
-    )
+    rows = await repo(uow).introductions(collective.id)
     introduced = {(i.needing, i.offering) for i in rows}
     return Board(collective, parties, wants, matches, introduced)
 
@@ -710,7 +693,7 @@ async def introduce(
             raise Refusal("carto_intro_no_consent", name=side.name)
         if side.person.unreachable_since is not None or side.person.erased_at is not None:
             raise Refusal("carto_intro_unreachable", name=side.name)
-    uow.session.add(
+    repo(uow).add(
         Introduction(
             collective_id=collective.id,
             introduced_by=person.id,
@@ -876,21 +859,7 @@ async def draw_map(uow: UnitOfWork, collective: Collective, lang: str) -> tuple[
 async def export_person(uow: UnitOfWork, person: Person) -> list[dict[str, Any]]:
     """The introductions made by the person or about their memberships, and the imported
     entries they claimed."""
-    keys = [
-        f"member:{i}"
-        for i in await uow.session.scalars(
-            select(Membership.id).where(Membership.person_id == person.id)
-        )
-    ]
-    rows = await uow.session.scalars(
-        select(Introduction).where(
-            or_(
-                Introduction.introduced_by == person.id,
-                Introduction.needing.in_(keys),
-                Introduction.offering.in_(keys),
-            )
-        )
-    )
+    ids = await repo(uow).membership_ids(person.id)
     found: list[dict[str, Any]] = [
         {
             "introduction": i.id,
@@ -900,14 +869,11 @@ async def export_person(uow: UnitOfWork, person: Person) -> list[dict[str, Any]]
             "at": i.created_at.isoformat(),
             "by_me": i.introduced_by == person.id,
         }
-        for i in rows
+        for i in await repo(uow).introductions_about(person.id, [f"member:{x}" for x in ids])
     ]
-    claimed = await uow.session.scalars(
-        select(Actor).where(Actor.membership_id.in_([int(k.split(":")[1]) for k in keys]))
-    )
     found += [
         {"imported_entry": a.organisation, "commune": a.commune, "contact": a.contact}
-        for a in claimed
+        for a in await repo(uow).claimed_by(ids)
     ]
     return found
 
@@ -915,21 +881,7 @@ async def export_person(uow: UnitOfWork, person: Person) -> list[dict[str, Any]]
 async def forget_person(uow: UnitOfWork, person: Person, now: datetime) -> None:
     """Introductions about the person's memberships go, and so do the imported entries they
     claimed (their contact was theirs); introductions they made keep no name of theirs."""
-    ids = list(
-        await uow.session.scalars(select(Membership.id).where(Membership.person_id == person.id))
-    )
-    keys = [f"member:{i}" for i in ids]
-    if keys:
-        await uow.session.execute(
-            delete(Introduction).where(
-                or_(Introduction.needing.in_(keys), Introduction.offering.in_(keys))
-            )
-        )
-        await uow.session.execute(delete(Actor).where(Actor.membership_id.in_(ids)))
-    for intro in await uow.session.scalars(
-        select(Introduction).where(Introduction.introduced_by == person.id)
-    ):
-        intro.introduced_by = None
+    await repo(uow).forget(person.id, await repo(uow).membership_ids(person.id))
 
 
 # --- the import question (the conversation engine): « Envoyez le fichier »

@@ -247,7 +247,9 @@ async def test_an_introduction_writes_to_both_and_gives_the_contact_otherwise(
     await h.press(claire, None, "Mises en relation")
     listing = h.last(claire).parsed_text
     lines = [line for line in listing.splitlines() if line[:1].isdigit()]
-    number = next(i for i, line in enumerate(lines, 1) if line.startswith(f"{i}. GAEC") and "Tonte" in line)
+    number = next(
+        i for i, line in enumerate(lines, 1) if line.startswith(f"{i}. GAEC") and "Tonte" in line
+    )
     await h.press(claire, None, f"Présenter n° {number}")
     done = h.last(claire).parsed_text
     assert "Mise en relation faite" in done
@@ -386,10 +388,23 @@ def test_the_rule_débouchés_need_a_later_maillon() -> None:
 def test_the_map_stays_readable_with_8_and_150_actors() -> None:
     from bot.actor_map import draw
 
-    maillons = ["Élevage", "Tonte", "Lavage", "Filature", "Tissage et tricot", "Confection", "Vente"]
+    maillons = [
+        "Élevage",
+        "Tonte",
+        "Lavage",
+        "Filature",
+        "Tissage et tricot",
+        "Confection",
+        "Vente",
+    ]
     for count in (8, 150):
         boxes = [
-            svc.MapBox(f"actor:{i}", f"Organisation n° {i} au nom assez long", i % 3 == 0, i % 8 if i % 8 < 7 else None)
+            svc.MapBox(
+                f"actor:{i}",
+                f"Organisation n° {i} au nom assez long",
+                i % 3 == 0,
+                i % 8 if i % 8 < 7 else None,
+            )
             for i in range(count)
         ]
         lines = [(f"actor:{i}", f"actor:{i + 1}", i % 2 == 0) for i in range(0, count - 1, 3)]
