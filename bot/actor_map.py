@@ -74,9 +74,9 @@ def draw(
     across = max(across, 1)
     width = min(max(8.0, 2.1 * across), 60.0)
     height = min(max(3.0, 0.45 * rows + 1.8), 40.0)
-    crowded = rows > 12 or across > 6
-    font = 8.5 if not crowded else max(5.0, 8.5 - rows / 8)
-    limit = 26 if not crowded else 20
+    # Smaller type as the columns fill up; names cut to what a column's width holds.
+    font = 8.5 if rows <= 12 else 7.0 if rows <= PER_COLUMN else 6.0
+    limit = min(40, int(1.9 * 72 / (font * 0.62)))
     with figure(width, height) as (fig, ax):
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch

@@ -414,3 +414,44 @@ def test_the_map_stays_readable_with_8_and_150_actors() -> None:
         assert len(content) > 20_000
         if count == 150:
             assert height > 600  # grew with the rows
+
+
+async def test_a_large_map_goes_as_a_document(harness: Harness) -> None:
+    h = harness
+    group, claire, _ = await wool_collective(h, members=0)
+    maillons = ["Élevage", "Tonte", "Lavage", "Filature", "Tissage et tricot", "Confection"]
+    lines = ["organisation;famille;maillon;commune"] + [
+        f"Acteur n° {i} de la filière;{'Association' if i % 3 else 'Entreprise'};"
+        f"{maillons[i % 6]};Commune {i}"
+        for i in range(150)
+    ]
+    await import_file(h, claire, "acteurs.csv", "\n".join(lines).encode())
+    await h.press(claire, None, "Importer 150 acteurs")
+    await h.say(claire, None, "/annuaire carte")
+    sent = h.last(claire)
+    assert sent.photo is None and sent.document is not None
+    name, content, _ = sent.document
+    assert name == "cartographie.png"
+    width, height = png_size(content)
+    assert width >= 1400 and height >= 900, (width, height)
+    assert "151 acteurs" in (sent.caption or "")  # and Claire, on the annuaire
+
+
+async def test_introductions_are_in_my_data_and_go_when_forgotten(harness: Harness) -> None:
+    import json
+
+    h = harness
+    group, claire, users = await wool_with_matches(h)
+    await h.say(claire, None, "/acteurs")
+    await h.press(claire, None, "Mises en relation")
+    lines = [x for x in h.last(claire).parsed_text.splitlines() if x[:1].isdigit()]
+    number = next(i for i, line in enumerate(lines, 1) if "Tondeurs" in line)
+    await h.press(claire, None, f"Présenter n° {number}")
+    await h.say(users[1], None, "/mes_donnees")
+    content = next(data for name, data, _ in h.sandbox.files.values() if name == "mes-donnees.json")
+    part = json.loads(content)["cartographie"]
+    assert [x["category"] for x in part] == ["debouches"]
+    await h.say(users[1], None, "/oublier")
+    await h.press(users[1], None, "Effacer mes données")
+    async with h.app.deps.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Introduction)) == 0
