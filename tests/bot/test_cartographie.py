@@ -372,12 +372,16 @@ def test_the_rule_débouchés_need_a_later_maillon() -> None:
     earlier = NeedOrOffer("actor:3", "offer", "debouches", None, "animator")
     itself = NeedOrOffer("member:1", "offer", "debouches", None, "survey:1")
     funding = NeedOrOffer("actor:3", "offer", "financement", None, "animator")
-    positions = {"member:1": [1, 4], "actor:2": [3], "actor:3": [0]}
-    found = svc.find_matches([need, later, earlier, itself, funding], positions, chain=True)
+    same = NeedOrOffer("actor:4", "offer", "debouches", None, "animator")
+    positions = {"member:1": [1, 4], "actor:2": [3], "actor:3": [0], "actor:4": [1]}
+    found = svc.find_matches(
+        [need, later, earlier, same, itself, funding], positions, chain=True
+    )
+    # Only a maillon strictly after one of the needing actor's: not the same one.
     assert [(m.offer.actor, m.steps) for m in found] == [("actor:2", (1, 3))]
     # In an écosystème, no order: any other actor offering outlets matches.
-    found = svc.find_matches([need, later, earlier, itself], positions, chain=False)
-    assert [m.offer.actor for m in found] == ["actor:2", "actor:3"]
+    found = svc.find_matches([need, later, earlier, same, itself], positions, chain=False)
+    assert [m.offer.actor for m in found] == ["actor:2", "actor:3", "actor:4"]
     # Other categories ignore the maillons.
     money = NeedOrOffer("actor:2", "need", "financement", None, "animator")
     assert [m.offer.actor for m in svc.find_matches([money, funding], positions, chain=True)] == [
