@@ -374,9 +374,7 @@ def test_the_rule_débouchés_need_a_later_maillon() -> None:
     funding = NeedOrOffer("actor:3", "offer", "financement", None, "animator")
     same = NeedOrOffer("actor:4", "offer", "debouches", None, "animator")
     positions = {"member:1": [1, 4], "actor:2": [3], "actor:3": [0], "actor:4": [1]}
-    found = svc.find_matches(
-        [need, later, earlier, same, itself, funding], positions, chain=True
-    )
+    found = svc.find_matches([need, later, earlier, same, itself, funding], positions, chain=True)
     # Only a maillon strictly after one of the needing actor's: not the same one.
     assert [(m.offer.actor, m.steps) for m in found] == [("actor:2", (1, 3))]
     # In an écosystème, no order: any other actor offering outlets matches.
