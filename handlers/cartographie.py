@@ -46,7 +46,7 @@ ACTORS_PAGE, MATCHES_PAGE = 10, 5
 PHOTO_MAX_ACTORS = 30
 CAPTION_LIMIT = 1024
 HOME_ACTIONS = ("import", "matches", "map", "csv")
-ACTOR_ACTIONS = ("show", "invite", "delete", "delyes")
+ACTOR_ACTIONS = ("show", "invite", "delete", "delyes", "want", "clear")
 
 
 def short_key(key: str) -> str:
@@ -232,7 +232,16 @@ async def actor_button(ctx: Ctx, actor_id: int, action: str) -> None:
             link=ctx.deep_link(f"{INVITE_LINK}{actor.invite_token}"),
         )
         return
+    if action == "clear":
+        await svc.clear_wants(ctx.uow, actor_id, ctx.me, ctx.now)
+        ctx.edit_markup_off()
+        await actor_button(ctx, actor_id, "show")
+        return
     actor, collective = await svc.actor_for_animator(ctx.uow, actor_id, ctx.me)
+    if action == "want":
+        ctx.edit_markup_off()
+        await conversation.start(ctx, svc.WANT, collective_id=collective.id, subject_id=actor.id)
+        return
     if action == "delete":
         ctx.edit(
             "cartographie/confirm_delete",
@@ -246,6 +255,10 @@ async def actor_button(ctx: Ctx, actor_id: int, action: str) -> None:
         )
         return
     buttons: Rows = [
+        [(ctx.caption("cartographie/add_want"), ("cac", actor.id, "want"))],
+        [(ctx.caption("cartographie/clear_wants"), ("cac", actor.id, "clear"))]
+        if actor.wants
+        else [],
         [(ctx.caption("cartographie/invite"), ("cac", actor.id, "invite"))],
         [(ctx.caption("cartographie/delete"), ("cac", actor.id, "delete"))],
         [(ctx.caption("cartographie/back"), ("cah", collective.id, "show"))],
@@ -265,6 +278,12 @@ def _category(ctx: Ctx, kind: str, code: str) -> str:
     if category is None:
         return code
     return category.as_need(ctx.lang) if kind == "need" else category.as_offer(ctx.lang)
+
+
+async def want_finished(ctx: Ctx, finished: Finished) -> None:
+    subject: svc.WantSubject = finished.subject
+    ctx.say("cartographie/want_added", actor=subject.actor)
+    await actor_button(ctx, subject.actor.id, "show")
 
 
 # --- invitations
@@ -455,7 +474,7 @@ FEATURE = Feature(
         Link(MAP_LINK, map_link),
         Link(INVITE_LINK, invite_link),
     ),
-    flows=(FlowUI(svc.IMPORT_FLOW, import_finished),),
+    flows=(FlowUI(svc.IMPORT_FLOW, import_finished), FlowUI(svc.WANT_FLOW, want_finished)),
     lists=(PagedList("acteurs", actors_list), PagedList("relations", matches_list)),
     privacy=(PersonalData("cartographie", svc.export_person, svc.forget_person),),
 )

@@ -32,12 +32,13 @@ from functools import lru_cache
 from typing import Any
 
 from bot.catalog import CONTENT, categories, familles
-from bot.conversation import Flow, Kind, SentFile, Step, StepContext
+from bot.conversation import Flow, Kind, Option, SentFile, Step, StepContext
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Vision
 from bot.services import journal
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.services.needs import NeedOrOffer
+from bot.services.typed import clean_text
 from bot.texts import caption, label
 from storage.models import (
     Actor,
@@ -930,3 +931,126 @@ IMPORT_FLOW = Flow(
     guard=_guard,
     title=lambda ctx: label("cartographie/import_title", ctx.lang),
 )
+
+
+# --- a need or an offer the team records for an imported actor
+
+WANT = "carto_want"
+
+
+@dataclass(frozen=True)
+class WantSubject:
+    actor: Actor
+    collective: Collective
+
+
+async def _load_want(uow: UnitOfWork, conversation: Conversation) -> WantSubject | None:
+    actor = await repo(uow).actor(conversation.subject_id or 0)
+    collective = await uow.collectives.get(actor.collective_id) if actor is not None else None
+    return WantSubject(actor, collective) if actor is not None and collective else None
+
+
+async def _guard_want(ctx: StepContext) -> None:
+    await require_animator(ctx.uow, ctx.subject.collective, ctx.person)
+
+
+def _want_params(ctx: StepContext) -> dict[str, Any]:
+    return {"actor": ctx.subject.actor, "kind": ctx.data.get("kind")}
+
+
+async def _save_kind(ctx: StepContext, value: str) -> None:
+    if value not in ("need", "offer"):
+        raise Refusal("stale_button")
+    ctx.remember(kind=value)
+
+
+def _category_options(ctx: StepContext) -> list[Option]:
+    need = ctx.data.get("kind") == "need"
+    return [
+        Option(code, c.as_need(ctx.lang) if need else c.as_offer(ctx.lang))
+        for code, c in categories().items()
+    ]
+
+
+async def _save_category(ctx: StepContext, value: str) -> None:
+    if value not in categories():
+        raise Refusal("stale_button")
+    ctx.remember(category=value)
+
+
+async def _save_detail(ctx: StepContext, value: str) -> None:
+    ctx.remember(detail=value)
+
+
+async def _add_want(ctx: StepContext) -> None:
+    actor: Actor = ctx.subject.actor
+    kind, category = ctx.data.get("kind"), ctx.data.get("category")
+    if kind not in ("need", "offer") or category not in categories():
+        raise Refusal("stale_button")
+    # The collection is loaded with the actor: append, so the card shows it at once.
+    actor.wants.append(ActorWant(kind=kind, category=category, detail=ctx.data.get("detail")))
+    await journal.record(
+        ctx.uow,
+        actor.collective_id,
+        "actor_want_added",
+        ctx.now,
+        actor_id=ctx.person.id,
+        data={"organisation": actor.organisation, "kind": kind, "category": category},
+    )
+    await repo(ctx.uow).flush()
+
+
+WANT_FLOW = Flow(
+    name=WANT,
+    steps=(
+        Step(
+            "kind",
+            Kind.CHOICE,
+            "cartographie/ask_want_kind",
+            _save_kind,
+            params=_want_params,
+            options=lambda ctx: [
+                Option("need", caption("cartographie/want_need", ctx.lang)),
+                Option("offer", caption("cartographie/want_offer", ctx.lang)),
+            ],
+        ),
+        Step(
+            "category",
+            Kind.CHOICE,
+            "cartographie/ask_want_category",
+            _save_category,
+            params=_want_params,
+            options=_category_options,
+        ),
+        Step(
+            "detail",
+            Kind.TEXT,
+            "cartographie/ask_want_detail",
+            _save_detail,
+            params=_want_params,
+            parse=lambda ctx, text: clean_text(text, field="detail", limit=LIMITS["detail"]),
+            optional=True,
+        ),
+    ),
+    load=_load_want,
+    guard=_guard_want,
+    complete=_add_want,
+    title=lambda ctx: label(
+        "cartographie/want_title", ctx.lang, name=ctx.subject.actor.organisation
+    ),
+)
+
+
+async def clear_wants(uow: UnitOfWork, actor_id: int, person: Person, now: datetime) -> Actor:
+    actor, collective = await actor_for_animator(uow, actor_id, person)
+    actor.wants = []
+    await journal.record(
+        uow,
+        collective.id,
+        "actor_wants_cleared",
+        now,
+        actor_id=person.id,
+        data={"organisation": actor.organisation},
+    )
+    await repo(uow).flush()
+    return actor

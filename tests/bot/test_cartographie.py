@@ -457,3 +457,33 @@ async def test_introductions_are_in_my_data_and_go_when_forgotten(harness: Harne
     await h.press(users[1], None, "Effacer mes données")
     async with h.app.deps.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Introduction)) == 0
+
+
+async def test_the_team_records_a_need_for_an_imported_actor(harness: Harness) -> None:
+    h = harness
+    group, claire, _ = await wool_collective(h, members=0)
+    await import_file(h, claire)
+    await h.press(claire, None, "Importer 2 acteurs")
+    await h.press(claire, None, "Voir les acteurs")
+    await h.press(claire, None, "Ferme des Combes")
+    await h.press(claire, None, "Effacer ses besoins et offres")
+    assert (await actors(h))[0].wants == []
+    await h.press(claire, None, "Noter un besoin ou une offre")
+    await h.press(claire, None, "Un besoin")
+    assert nb("De quoi Ferme des Combes a-t-elle besoin ?") in h.last(claire).parsed_text
+    await h.press(claire, None, "Des débouchés")
+    await h.say(claire, None, "1 t de laine lavée")
+    texts = h.bot_texts(claire)
+    assert any(nb("C'est noté pour Ferme des Combes") in t for t in texts[-3:])
+    assert nb("Cherche : Des débouchés") in texts[-1] and "1 t de laine lavée" in texts[-1]
+    ferme = (await actors(h))[0]
+    assert [(w.kind, w.category, w.detail) for w in ferme.wants] == [
+        ("need", "debouches", "1 t de laine lavée")
+    ]
+    await h.say(claire, None, "/acteurs")
+    await h.press(claire, None, "Mises en relation")
+    assert nb("Ferme des Combes cherche des débouchés : « 1 t de laine lavée »") in (
+        h.last(claire).parsed_text
+    )
+    kinds = await journal_kinds(h, group)
+    assert "actor_wants_cleared" in kinds and "actor_want_added" in kinds
