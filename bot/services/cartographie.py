@@ -863,17 +863,17 @@ async def export_person(uow: UnitOfWork, person: Person) -> list[dict[str, Any]]
     ids = await repo(uow).membership_ids(person.id)
     found: list[dict[str, Any]] = [
         {
-            "introduction": i.id,
-            "needing": i.needing,
-            "offering": i.offering,
-            "category": i.category,
-            "at": i.created_at.isoformat(),
-            "by_me": i.introduced_by == person.id,
+            "mise_en_relation": i.id,
+            "cherche": i.needing,
+            "propose": i.offering,
+            "catégorie": i.category,
+            "le": i.created_at.isoformat(),
+            "faite_par_moi": i.introduced_by == person.id,
         }
         for i in await repo(uow).introductions_about(person.id, [f"member:{x}" for x in ids])
     ]
     found += [
-        {"imported_entry": a.organisation, "commune": a.commune, "contact": a.contact}
+        {"fiche_importée": a.organisation, "commune": a.commune, "contact": a.contact}
         for a in await repo(uow).claimed_by(ids)
     ]
     return found

@@ -452,7 +452,7 @@ async def test_introductions_are_in_my_data_and_go_when_forgotten(harness: Harne
     await h.say(users[1], None, "/mes_donnees")
     content = next(data for name, data, _ in h.sandbox.files.values() if name == "mes-donnees.json")
     part = json.loads(content)["cartographie"]
-    assert [x["category"] for x in part] == ["debouches"]
+    assert [x["catégorie"] for x in part] == ["debouches"]
     await h.say(users[1], None, "/oublier")
     await h.press(users[1], None, "Effacer mes données")
     async with h.app.deps.uow() as uow:
