@@ -45,6 +45,8 @@ ACTORS_PAGE, MATCHES_PAGE = 10, 5
 # Above this many actors the map goes as a document: Telegram would shrink a photo.
 PHOTO_MAX_ACTORS = 30
 CAPTION_LIMIT = 1024
+# Characters of the preview given to the rows understood, and as many to the rows to fix.
+PREVIEW_BUDGET = 1500
 HOME_ACTIONS = ("import", "matches", "map", "csv")
 ACTOR_ACTIONS = ("show", "invite", "delete", "delyes", "want", "clear")
 
@@ -115,21 +117,38 @@ def show_preview(ctx: Ctx, collective: Collective, pending: Any) -> None:
             [(ctx.caption("cartographie/confirm_import", n=len(rows)), ("cim", pending.id, "ok"))]
         )
     buttons.append([(ctx.caption("cartographie/cancel"), ("cim", pending.id, "no"))])
+    # A message holds 4,096 characters: show what fits, say how many more.
+    shown_rows = _within(
+        rows, PREVIEW_BUDGET, lambda r: 100 + len(r["organisation"]) + len(r["commune"] or "")
+    )
+    shown_problems = _within(
+        problems, PREVIEW_BUDGET, lambda p: 60 + len(p["organisation"]) + len(p["value"])
+    )
     ctx.say(
         "cartographie/preview",
         buttons,
         c=collective,
         file=pending.file_name,
-        rows=rows[:15],
-        more=max(0, len(rows) - 15),
+        rows=shown_rows,
+        more=len(rows) - len(shown_rows),
         count=len(rows),
         known=sum(1 for r in rows if r.get("known")),
-        problems=problems[:20],
-        more_problems=max(0, len(problems) - 20),
+        problems=shown_problems,
+        more_problems=len(problems) - len(shown_problems),
         problem_count=len(problems),
         familles={code: f.label(ctx.lang) for code, f in familles().items()},
         maillons=names,
     )
+
+
+def _within(items: list[Any], budget: int, cost: Any, most: int = 15) -> list[Any]:
+    shown: list[Any] = []
+    for item in items[:most]:
+        budget -= cost(item)
+        if budget < 0:
+            break
+        shown.append(item)
+    return shown
 
 
 async def import_button(ctx: Ctx, import_id: int, action: str) -> None:

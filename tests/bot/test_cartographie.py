@@ -487,3 +487,17 @@ async def test_the_team_records_a_need_for_an_imported_actor(harness: Harness) -
     )
     kinds = await journal_kinds(h, group)
     assert "actor_wants_cleared" in kinds and "actor_want_added" in kinds
+
+
+async def test_a_long_preview_fits_in_one_message(harness: Harness) -> None:
+    h = harness
+    _group, claire, _ = await wool_collective(h, members=0)
+    lines = ["organisation;famille;maillon;commune"]
+    lines += [f"{'Organisation ' * 15}{i};Association;Élevage;{'Commune ' * 14}" for i in range(40)]
+    lines += [f"Autre {i};Inconnue {'x' * 50};Élevage;Murat" for i in range(40)]
+    await import_file(h, claire, "acteurs.csv", "\n".join(lines).encode())
+    text = h.last(claire).parsed_text
+    assert len(text) < 4096
+    assert "40 lignes comprises" in text and "autres." in text
+    await h.press(claire, None, "Importer 40 acteurs")
+    assert len(await actors(h)) == 40
