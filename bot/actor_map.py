@@ -79,19 +79,23 @@ def draw(
     limit = min(40, int(1.9 * 72 / (font * 0.62)))
     with figure(width, height) as (fig, ax):
         from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
+        from matplotlib.patches import FancyArrowPatch, Patch
 
         for a, b, introduced in lines:
             if a in centres and b in centres:
-                (x1, y1), (x2, y2) = centres[a], centres[b]
-                ax.plot(
-                    [x1, x2],
-                    [y1, y2],
-                    color=LINE_INTRODUCED if introduced else LINE_MATCHED,
-                    linestyle="-" if introduced else "--",
-                    linewidth=1.6 if introduced else 1.0,
-                    alpha=0.8,
-                    zorder=1,
+                # An arc, not a straight line: it bows away from the boxes it passes by.
+                ax.add_patch(
+                    FancyArrowPatch(
+                        centres[a],
+                        centres[b],
+                        connectionstyle="arc3,rad=0.25",
+                        arrowstyle="-",
+                        color=LINE_INTRODUCED if introduced else LINE_MATCHED,
+                        linestyle="-" if introduced else "--",
+                        linewidth=1.6 if introduced else 1.0,
+                        alpha=0.8,
+                        zorder=1,
+                    )
                 )
         by_key = {b.key: b for b in boxes}
         for key, (x, y) in centres.items():
