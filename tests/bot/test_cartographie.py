@@ -269,6 +269,8 @@ async def test_an_introduction_writes_to_both_and_gives_the_contact_otherwise(
     async with h.app.deps.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Introduction)) == 2
     assert (await journal_kinds(h, group)).count("actors_introduced") == 2
+    await h.say(claire, None, "/journal")
+    assert "a mis en relation Ferme des Combes et" in h.last(claire).parsed_text
 
 
 async def test_no_introduction_to_a_member_who_did_not_consent(harness: Harness) -> None:
@@ -335,6 +337,8 @@ async def test_deleting_an_imported_actor_erases_it(harness: Harness) -> None:
     assert "ne figure plus dans la cartographie" in h.last(claire).parsed_text
     assert [a.organisation for a in await actors(h)] == ["Filature du Haut-Cantal"]
     assert "actor_deleted" in await journal_kinds(h, group)
+    await h.say(claire, None, "/journal")
+    assert "a supprimé Ferme des Combes de la cartographie" in h.last(claire).parsed_text
 
 
 async def test_an_invited_actor_claims_their_entry_through_the_group_door(
@@ -362,6 +366,17 @@ async def test_an_invited_actor_claims_their_entry_through_the_group_door(
     assert ferme.membership_id is not None
     kinds = await journal_kinds(h, group)
     assert "actor_invited" in kinds and "actor_claimed" in kinds
+    # The link serves one person: someone else in the group cannot take the entry.
+    marie = h.sandbox.add_user("Marie", last_name="Combes")
+    await h.join(marie, group)
+    await h.open_link(marie, link)
+    assert "déjà rattachée à quelqu'un d'autre" in h.last(marie).parsed_text
+    assert (await actors(h))[0].membership_id == ferme.membership_id
+    await h.say(claire, None, "/journal")
+    journal = h.last(claire).parsed_text
+    assert "a invité Ferme des Combes sur Telegram" in journal
+    assert "a rejoint le collectif pour Ferme des Combes" in journal
+    assert nb("a importé « acteurs.csv »") in journal
 
 
 def test_the_rule_débouchés_need_a_later_maillon() -> None:
@@ -487,6 +502,10 @@ async def test_the_team_records_a_need_for_an_imported_actor(harness: Harness) -
     )
     kinds = await journal_kinds(h, group)
     assert "actor_wants_cleared" in kinds and "actor_want_added" in kinds
+    await h.say(claire, None, "/journal")
+    journal = h.last(claire).parsed_text
+    assert "a noté un besoin (debouches) pour Ferme des Combes" in journal
+    assert "a effacé les besoins et offres de Ferme des Combes" in journal
 
 
 async def test_a_long_preview_fits_in_one_message(harness: Harness) -> None:
@@ -501,3 +520,66 @@ async def test_a_long_preview_fits_in_one_message(harness: Harness) -> None:
     assert "40 lignes comprises" in text and "autres." in text
     await h.press(claire, None, "Importer 40 acteurs")
     assert len(await actors(h)) == 40
+
+
+async def test_more_bad_files_each_get_a_clear_answer(harness: Harness) -> None:
+    h = harness
+    group, claire, _ = await wool_collective(h, members=0)
+    # In the group: the import goes on in private.
+    await h.say(claire, group, "/importer")
+    assert "se gère en privé" in h.last(group).parsed_text
+    await h.say(claire, None, "/importer")
+    await h.say(claire, None, "voici le fichier")
+    assert "J'attends un fichier" in h.last(claire).parsed_text
+    await send(h, claire, "vide.csv", b"\n;;;\n\n")
+    assert "Ce tableau est vide" in h.bot_texts(claire)[-2]
+    await send(
+        h, claire, "enorme.csv", b"organisation;famille;maillon;commune\n" + b"x" * 2_100_000
+    )
+    assert "dépasse 2 Mo" in h.bot_texts(claire)[-2]
+    rows = "\n".join(f"A{i};Association;Élevage;Murat" for i in range(2001))
+    await send(h, claire, "long.csv", ("organisation;famille;maillon;commune\n" + rows).encode())
+    assert "dépasse 2000 lignes" in h.bot_texts(claire)[-2]
+    # Still asked; « Annuler l'import » ends it with nothing stored.
+    await h.press(claire, None, "Annuler l'import")
+    assert "Import annulé" in h.last(claire).parsed_text
+    # A preview cancelled stores nothing either.
+    await import_file(h, claire)
+    await h.press(claire, None, "Annuler")
+    assert "Import annulé" in h.last(claire).parsed_text
+    assert await actors(h) == []
+    async with h.app.deps.uow() as uow:
+        statuses = list(await uow.session.scalars(select(ActorImport.status)))
+    assert statuses == ["cancelled"]
+
+
+async def test_no_introduction_to_someone_the_bot_cannot_write_to(harness: Harness) -> None:
+    from datetime import UTC, datetime
+
+    from storage.models import Person
+
+    h = harness
+    group, claire, users = await wool_with_matches(h)
+    await h.say(claire, None, "/acteurs")
+    await h.press(claire, None, "Mises en relation")
+    listing = h.last(claire)
+    lines = [x for x in listing.parsed_text.splitlines() if x[:1].isdigit()]
+    number = next(i for i, line in enumerate(lines, 1) if "Tondeurs" in line)
+    async with h.app.deps.uow() as uow:
+        person = await uow.people.by_telegram_id(users[1].id)
+        assert person is not None
+        found = await uow.session.get(Person, person.id)
+        assert found is not None
+        found.unreachable_since = datetime(2026, 12, 1, tzinfo=UTC)
+        await uow.commit()
+    await h.press(claire, None, f"Présenter n° {number}")
+    assert "Je ne peux pas écrire à Tondeurs du Cézallier" in h.sandbox.toasts[-1][1]
+    # A pair that is no match (forged): refused, nothing recorded.
+    collective = await collective_of(h, group)
+    h.sandbox.press_data(
+        claire, None, listing.message_id, f"1|cin|{collective.id}|a1|a2|financement"
+    )
+    await h.flush()
+    assert "n'est plus d'actualité" in h.sandbox.toasts[-1][1]
+    async with h.app.deps.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Introduction)) == 0
