@@ -4,7 +4,7 @@ were matched (dashed) or introduced (solid).
 
 Readable from 8 actors to a few hundred: a column holds at most `PER_COLUMN` boxes and spills
 into sub-columns; the figure grows with the columns and the rows; fonts shrink and names are
-cut as the map grows. Matplotlib is imported only to draw (`bot.charts.figure`).
+cut as the map grows. Matplotlib is imported only to draw, and pyplot not at all.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.charts import ESS, NON_ESS, figure, png
+from bot.charts import ESS, NON_ESS, png
 
 PER_COLUMN = 25
 LINE_MATCHED = "#b5653a"
@@ -77,72 +77,79 @@ def draw(
     # Smaller type as the columns fill up; names cut to what a column's width holds.
     font = 8.5 if rows <= 12 else 7.0 if rows <= PER_COLUMN else 6.0
     limit = min(40, int(1.9 * 72 / (font * 0.62)))
-    with figure(width, height) as (fig, ax):
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import FancyArrowPatch, Patch
+    # A Figure of its own, outside pyplot: drawing it in a worker thread touches no shared
+    # state (see `cartographie.draw_map`).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch, Patch
 
-        for a, b, introduced in lines:
-            if a in centres and b in centres:
-                # An arc, not a straight line: it bows away from the boxes it passes by.
-                ax.add_patch(
-                    FancyArrowPatch(
-                        centres[a],
-                        centres[b],
-                        connectionstyle="arc3,rad=0.25",
-                        arrowstyle="-",
-                        color=LINE_INTRODUCED if introduced else LINE_MATCHED,
-                        linestyle="-" if introduced else "--",
-                        linewidth=1.6 if introduced else 1.0,
-                        alpha=0.8,
-                        zorder=1,
-                    )
+    fig = Figure(figsize=(width, height), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+
+    for a, b, introduced in lines:
+        if a in centres and b in centres:
+            # An arc, not a straight line: it bows away from the boxes it passes by.
+            ax.add_patch(
+                FancyArrowPatch(
+                    centres[a],
+                    centres[b],
+                    connectionstyle="arc3,rad=0.25",
+                    arrowstyle="-",
+                    color=LINE_INTRODUCED if introduced else LINE_MATCHED,
+                    linestyle="-" if introduced else "--",
+                    linewidth=1.6 if introduced else 1.0,
+                    alpha=0.8,
+                    zorder=1,
                 )
-        by_key = {b.key: b for b in boxes}
-        for key, (x, y) in centres.items():
-            box = by_key[key]
-            ax.text(
-                x,
-                y,
-                _cut(box.name, limit),
-                ha="center",
-                va="center",
-                fontsize=font,
-                color="white",
-                zorder=2,
-                bbox={
-                    "boxstyle": "round,pad=0.3",
-                    "facecolor": ESS if box.ess else NON_ESS,
-                    "edgecolor": "none",
-                },
             )
-        for index, (name, x, span) in enumerate(titles):
-            ax.text(
-                x + span / 2,
-                0.0,
-                _cut(name or without_maillon, 28),
-                ha="center",
-                va="bottom",
-                fontsize=font + 1.5,
-                fontweight="bold",
-            )
-            if index:
-                ax.axvline(x, color="#dddddd", linewidth=0.8, zorder=0)
-        ax.set_xlim(0, across)
-        ax.set_ylim(-rows - 0.8, 0.9)
-        ax.axis("off")
-        ax.set_title(title, loc="left", fontweight="bold")
-        handles: list[Any] = [
-            Patch(color=ESS, label=legend[0]),
-            Patch(color=NON_ESS, label=legend[1]),
-            Line2D([], [], color=LINE_MATCHED, linestyle="--", label=legend[2]),
-            Line2D([], [], color=LINE_INTRODUCED, label=legend[3]),
-        ]
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=4,
-            frameon=False,
-            fontsize=max(font, 7.5),
+    by_key = {b.key: b for b in boxes}
+    for key, (x, y) in centres.items():
+        box = by_key[key]
+        ax.text(
+            x,
+            y,
+            _cut(box.name, limit),
+            ha="center",
+            va="center",
+            fontsize=font,
+            color="white",
+            zorder=2,
+            bbox={
+                "boxstyle": "round,pad=0.3",
+                "facecolor": ESS if box.ess else NON_ESS,
+                "edgecolor": "none",
+            },
         )
-        return png(fig)
+    for index, (name, x, span) in enumerate(titles):
+        ax.text(
+            x + span / 2,
+            0.0,
+            _cut(name or without_maillon, 28),
+            ha="center",
+            va="bottom",
+            fontsize=font + 1.5,
+            fontweight="bold",
+        )
+        if index:
+            ax.axvline(x, color="#dddddd", linewidth=0.8, zorder=0)
+    ax.set_xlim(0, across)
+    ax.set_ylim(-rows - 0.8, 0.9)
+    ax.axis("off")
+    ax.set_title(title, loc="left", fontweight="bold")
+    handles: list[Any] = [
+        Patch(color=ESS, label=legend[0]),
+        Patch(color=NON_ESS, label=legend[1]),
+        Line2D([], [], color=LINE_MATCHED, linestyle="--", label=legend[2]),
+        Line2D([], [], color=LINE_INTRODUCED, label=legend[3]),
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=4,
+        frameon=False,
+        fontsize=max(font, 7.5),
+    )
+    return png(fig)

@@ -19,10 +19,12 @@ No `telegram` import here; the handlers are in `handlers/cartographie.py`.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 import secrets
+import threading
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -836,22 +838,36 @@ async def map_png(
 
 
 async def draw_map(uow: UnitOfWork, collective: Collective, lang: str) -> tuple[bytes, int]:
-    from bot.actor_map import draw
-
+    """Read what the map shows, end the transaction, then draw in a worker thread: a large
+    map takes a second or two, which must hold neither the database nor the event loop."""
     maillons, boxes, lines = await map_data(uow, collective)
     legend = tuple(
         caption(f"cartographie/legend_{w}", lang)
         for w in ("ess", "non_ess", "matched", "introduced")
     )
-    content = draw(
+    none = caption("cartographie/legend_none", lang)
+    await uow.checkpoint()
+    content = await asyncio.to_thread(
+        _draw_one_at_a_time,
         collective.title,
         maillons,
         boxes,
         lines,
-        without_maillon=caption("cartographie/legend_none", lang),
-        legend=legend,  # type: ignore[arg-type]
+        without_maillon=none,
+        legend=legend,
     )
     return content, len(boxes)
+
+
+# One map drawn at a time (each takes a core for a moment); a worker thread waits, not the loop.
+_DRAWING = threading.Lock()
+
+
+def _draw_one_at_a_time(*args: Any, **kwargs: Any) -> bytes:
+    from bot.actor_map import draw
+
+    with _DRAWING:
+        return draw(*args, **kwargs)
 
 
 # --- personal data (/mes_donnees, /oublier)
