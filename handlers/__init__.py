@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 def features() -> list[object]:
     from handlers import (
         basics,
+        cartographie,
         charter,
         choose,
         collective,
@@ -62,6 +63,7 @@ def features() -> list[object]:
         votes.FEATURE,
         charter.FEATURE,
         toolbox.FEATURE,
+        cartographie.FEATURE,
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import ChatMember, ChatMemberRestricted
@@ -33,7 +34,7 @@ from handlers.registry import (
     Word,
     link_id,
 )
-from storage.models import Collective
+from storage.models import Collective, Membership
 
 JOIN_LINK, PROFILE_LINK, DIRECTORY_LINK = "j", "p", "a"
 DIRECTORY_PAGE = 25
@@ -68,7 +69,21 @@ async def join_link(ctx: Ctx, rest: str) -> None:
     the first question. Old links carry the collective's id: being in the group is what counts."""
     legacy = link_id(rest) if rest.isdigit() else None
     collective = await collectives_svc.by_join_link(ctx.uow, rest, legacy)
+    await enter(ctx, collective)
+
+
+async def enter(
+    ctx: Ctx,
+    collective: Collective,
+    on_joined: Callable[[Membership], Awaitable[None]] | None = None,
+) -> None:
+    """The one way in, for the join link and for an invitation (an imported actor claiming
+    their entry, `on_joined`): the group is the door, then the privacy notice and the profile."""
     if await svc.role_in(ctx.uow, collective, ctx.me) is not None:
+        if on_joined is not None:
+            member = await ctx.uow.memberships.get(collective.id, ctx.me.id)
+            if member is not None:
+                await on_joined(member)
         ctx.say("members/already_member_private", c=collective)
         await show_profile(ctx, collective)
         return
@@ -80,6 +95,8 @@ async def join_link(ctx: Ctx, rest: str) -> None:
         )
         raise Refusal("join_unchecked", keep=True, collective=collective.title)
     member, already = await svc.start_join(ctx.uow, collective, ctx.me, ctx.now, in_group)
+    if on_joined is not None:
+        await on_joined(member)
     if already:
         ctx.say("members/already_member_private", c=collective)
         await show_profile(ctx, collective)
@@ -249,6 +266,11 @@ async def _left_group(ctx: Ctx, collective: Collective, telegram_id: int) -> Non
 
 
 async def show_directory(ctx: Ctx, collective: Collective) -> None:
+    if ctx.context.args and ctx.context.args[0].casefold() in ("carte", "map"):
+        from handlers.cartographie import show_map  # /annuaire carte: the actors' map
+
+        await show_map(ctx, collective)
+        return
     if not ctx.is_private:
         # Names, organisations, communes: people in the group who are not members must not
         # read them there.

@@ -30,9 +30,16 @@ __all__ = [
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
-    from bot.demo.scenes import collective, meetings, surveys, toolbox, votes
+    from bot.demo.scenes import cartographie, collective, meetings, surveys, toolbox, votes
 
-    return [collective.play, surveys.play, meetings.play, votes.play, toolbox.play]
+    return [
+        collective.play,
+        surveys.play,
+        meetings.play,
+        votes.play,
+        toolbox.play,
+        cartographie.play,
+    ]
 
 
 SCENES = _scenes

@@ -5,6 +5,7 @@ that Alembic and the tests see every table.
 """
 
 from storage.models.base import NAMING, Base
+from storage.models.cartographie import Actor, ActorImport, ActorMaillon, ActorWant, Introduction
 from storage.models.core import (
     Collective,
     Conversation,
@@ -62,6 +63,10 @@ from storage.models.votes import (
 
 __all__ = [
     "NAMING",
+    "Actor",
+    "ActorImport",
+    "ActorMaillon",
+    "ActorWant",
     "AgendaItem",
     "AnonymousResponse",
     "Base",
@@ -83,6 +88,7 @@ __all__ = [
     "DueWork",
     "Greeting",
     "InboxUpdate",
+    "Introduction",
     "JournalEntry",
     "LiveMessage",
     "Maillon",
