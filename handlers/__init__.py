@@ -32,6 +32,7 @@ def features() -> list[object]:
         choose,
         collective,
         conversation,
+        digest,
         greetings,
         journal,
         meetings,
@@ -60,6 +61,7 @@ def features() -> list[object]:
         surveys.FEATURE,
         votes.FEATURE,
         charter.FEATURE,
+        digest.FEATURE,
     ]
 
 

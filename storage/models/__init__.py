@@ -18,6 +18,7 @@ from storage.models.core import (
     MembershipMaillon,
     Person,
 )
+from storage.models.digest import DigestCode, DigestSettings, DigestSubscription
 from storage.models.greetings import Greeting
 from storage.models.meetings import (
     AgendaItem,
@@ -78,6 +79,9 @@ __all__ = [
     "DatePollSlot",
     "Decision",
     "Delivery",
+    "DigestCode",
+    "DigestSettings",
+    "DigestSubscription",
     "DueWork",
     "Greeting",
     "InboxUpdate",
