@@ -228,14 +228,16 @@ async def weekly(deps: Deps, due: DueContext) -> object:
         return None
     settings = await svc.settings_of(due.uow, collective, due.now)
     slot = datetime.fromisoformat(str(due.work.payload["slot"]))
-    if not svc.is_slot(settings, collective.timezone, slot):
+    manual = bool(due.work.payload.get("manual"))  # `tisserand digest SLUG`
+    if not manual and not svc.is_slot(settings, collective.timezone, slot):
         return None  # the schedule changed: the new slot has its own row
     subs = await svc.repo(due.uow).subscriptions(collective.id, ("active",))
     if not subs:
         return None  # the next subscription plans the next one
     digest = await svc.build(due.uow, collective, slot)
     if digest.quiet and settings.quiet_week == "none":
-        await svc.schedule_next(due.uow, collective, due.now)
+        if not manual:
+            await svc.schedule_next(due.uow, collective, due.now)
         return None
     lang = collective.language
     key = due.work.key
@@ -263,7 +265,8 @@ async def weekly(deps: Deps, due: DueContext) -> object:
                 "text": out.text,
             },
         )
-    await svc.schedule_next(due.uow, collective, due.now)
+    if not manual:
+        await svc.schedule_next(due.uow, collective, due.now)
     return None
 
 

@@ -4,9 +4,12 @@ texts shown literally."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.sandbox.core import SandboxChat, SandboxUser
@@ -278,3 +281,36 @@ async def test_member_texts_are_shown_literally(harness: Harness) -> None:
     text = h.sandbox.bot_messages(claire)[-2].plain
     assert hostile in text
     assert "49" not in text
+
+
+async def test_the_command_line_previews_the_synthese(
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    h = harness
+    group, claire, users = await collective_with_members(h)
+    town, officer = await subscribed_town(h, claire)
+    async with h.app.deps.uow() as uow:
+        found = await uow.collectives.by_chat(group.id)
+        assert found is not None and found.slug
+        slug = found.slug
+    monkeypatch.setenv("TISSERAND_DATABASE_URL", h.app.deps.settings.database_url)
+    out = tmp_path / "synthese.html"
+    before = len(h.sandbox.bot_messages(town))
+    status = await asyncio.to_thread(main, ["digest", slug, "--preview", "--out", str(out)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "Synthèse de la semaine — Filière laine du Cantal" in printed
+    assert "Pour ne plus la recevoir" in printed  # the command uses the real clock
+    assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
+    await h.tick()
+    assert len(h.sandbox.bot_messages(town)) == before  # a preview sends nothing
+    assert await asyncio.to_thread(main, ["digest", "nulle-part", "--preview"]) == 2
+    # Without --preview, the running bot sends it at its next pass.
+    assert await asyncio.to_thread(main, ["digest", slug]) == 0
+    await h.tick()
+    assert "Synthèse de la semaine" in h.sandbox.bot_messages(town)[before].plain
