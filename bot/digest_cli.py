@@ -52,3 +52,28 @@ async def digest_command(settings: Settings, slug: str, *, preview: bool, out: P
         return 0
     finally:
         await engine.dispose()
+
+
+async def export_command(settings: Settings, slug: str, *, out: Path | None) -> int:
+    """`tisserand export SLUG [--out FICHIER]`: the animator's archive as a ZIP file."""
+    import asyncio
+
+    from bot import archive
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with UnitOfWork(session_factory(engine)) as uow:
+            collective = await uow.collectives.by_slug(slug)
+            if collective is None:
+                print(f"tisserand: aucun collectif ne s'appelle « {slug} ».", file=sys.stderr)
+                return EXIT_USAGE
+            built = await archive.build(uow, collective, datetime.now(UTC))
+        target = out or Path(built.zip_name)
+        with target.open("wb") as stream:
+            await asyncio.to_thread(archive.write_zip, built, stream)
+        print(f"Archive écrite : {target}")
+        return 0
+    finally:
+        await engine.dispose()

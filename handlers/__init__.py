@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 def features() -> list[object]:
     from handlers import (
+        archive,
         basics,
         charter,
         choose,
@@ -62,6 +63,7 @@ def features() -> list[object]:
         votes.FEATURE,
         charter.FEATURE,
         digest.FEATURE,
+        archive.FEATURE,
     ]
 
 
