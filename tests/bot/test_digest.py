@@ -314,3 +314,34 @@ async def test_the_command_line_previews_the_synthese(
     assert await asyncio.to_thread(main, ["digest", slug]) == 0
     await h.tick()
     assert "Synthèse de la semaine" in h.sandbox.bot_messages(town)[before].plain
+
+
+async def test_the_journal_filters_by_category_and_period(harness: Harness) -> None:
+    from tests.bot.survey_helpers import SIMPLE, answer_needs, launched
+
+    h = harness
+    h.clock.set(START)
+    group, claire, users = await launched(h, 2, anonymous=True)
+    for user in users:
+        await answer_needs(h, user, group, SIMPLE, anonymous=True)
+    h.clock.advance(timedelta(days=10))
+    await h.say(users[0], None, "/moi")
+    await h.press(users[0], None, "Modifier la commune")
+    await h.say(users[0], None, "Murat")
+    await h.say(claire, None, "/journal")
+    first = h.last(claire)
+    assert ["✓ Tout", "Membres", "Enquêtes", "Votes"] in first.buttons
+    await h.press(claire, None, "Enquêtes")
+    page = h.last(claire).plain
+    assert nb("a reçu une réponse anonyme") in page
+    assert "a lancé l'enquête" in page or "enquête" in page
+    assert "Acteur0" not in page and "Acteur1" not in page  # anonymous stays anonymous
+    assert "a modifié son profil" not in page
+    # Enquêtes in the last 7 days: the answers were 10 days ago.
+    await h.press(claire, None, "7 jours")
+    assert "vide" in h.last(claire).plain
+    await h.press(claire, None, "Membres")
+    page = h.last(claire).plain
+    assert "Acteur0 Test a modifié son profil" in page
+    assert "enquête" not in page
+    assert any("0 événement" not in t and "événement" in t for _, t in h.sandbox.toasts)
