@@ -86,11 +86,11 @@ async def surveys_tables(uow: UnitOfWork, collective: Collective) -> list[Table]
     lang = collective.language
     tables: list[Table] = []
     for survey_id in await uow.repo(ArchiveRepo).closed_surveys(collective.id):
-        found = await surveys_svc.results(uow, survey_id, lang)
+        found = await surveys_svc.answers_table(uow, survey_id, lang)
         if found is None:
             continue
-        header, rows = found.table(lang)
-        tables.append((f"enquete-{survey_id}-{slugify(found.survey.title)[:30]}", header, rows))
+        survey, header, rows = found
+        tables.append((f"enquete-{survey_id}-{slugify(survey.title)[:30]}", header, rows))
     return tables
 
 
@@ -176,6 +176,8 @@ def _sentence(line: Any, lang: str) -> str:
         html = render(f"journal/kinds/{line.kind}", lang, l=line)
     except TemplateNotFound:
         html = render("journal/kinds/other", lang, l=line)
+    if "<" not in html and "&" not in html:
+        return html.strip()
     return plain_text(html).strip()
 
 
@@ -312,7 +314,8 @@ _DESCRIBED = {
 def write_zip(archive: Archive, target: IO[bytes]) -> None:
     """The ZIP, each CSV streamed into it, the workbook written row by row to a temporary
     file (XlsxWriter's constant-memory mode) then added."""
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    # Fast compression: CSV shrinks well even at level 1; the workbook is a ZIP already.
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for stem, header, rows in archive.tables:
             with zf.open(f"{stem}.csv", "w") as raw:
                 text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
@@ -324,7 +327,7 @@ def write_zip(archive: Archive, target: IO[bytes]) -> None:
                 workbook.name,
                 (Sheet(stem, header, rows) for stem, header, rows in archive.tables),
             )
-            zf.write(workbook.name, f"{archive.stem}.xlsx")
+            zf.write(workbook.name, f"{archive.stem}.xlsx", compress_type=zipfile.ZIP_STORED)
         for name, content in archive.files.items():
             zf.writestr(name, content)
         zf.writestr("bilan-de-la-filiere.html", archive.bilan.encode("utf-8"))
