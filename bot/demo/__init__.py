@@ -30,9 +30,9 @@ __all__ = [
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
-    from bot.demo.scenes import collective, meetings, surveys, votes
+    from bot.demo.scenes import collective, digest, meetings, surveys, votes
 
-    return [collective.play, surveys.play, meetings.play, votes.play]
+    return [collective.play, surveys.play, meetings.play, votes.play, digest.play]
 
 
 SCENES = _scenes
