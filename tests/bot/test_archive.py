@@ -101,6 +101,8 @@ async def test_export_sends_the_archive_in_private(harness: Harness) -> None:
     assert "GAEC des Estives" in bilan
     assert "HYPERLINK" not in bilan and "Claire" not in bilan
     assert "archive_exported" in await journal_kinds(h, group)
+    await h.say(claire, None, "/journal")
+    assert "a exporté l'archive du collectif" in h.last(claire).plain
 
 
 async def test_the_command_line_writes_the_archive(

@@ -195,6 +195,8 @@ async def test_a_group_that_removed_the_bot_is_suspended_and_the_team_told(
     await h.say(officer, town, f"/abonner {code}")
     [sub] = await subscriptions(h)
     assert sub.status == "active"
+    await h.say(claire, None, "/journal")
+    assert "est suspendu : le groupe a retiré le bot" in h.last(claire).plain.replace("\u202f", " ")
 
 
 async def test_a_quiet_week_sends_a_short_version_or_nothing(harness: Harness) -> None:
@@ -239,6 +241,9 @@ async def test_the_day_and_hour_can_change(harness: Harness) -> None:
     h.clock.set(MONDAY)
     await h.tick()
     assert len(h.sandbox.bot_messages(town)) == before + 2  # the Monday row does nothing
+    await h.say(claire, None, "/journal")
+    assert "a changé l'envoi de la synthèse hebdomadaire" in h.last(claire).plain
+    assert "a créé un code d'abonnement" in h.last(claire).plain
 
 
 async def test_resume_previews_without_sending(harness: Harness) -> None:
@@ -345,3 +350,58 @@ async def test_the_journal_filters_by_category_and_period(harness: Harness) -> N
     assert "Acteur0 Test a modifié son profil" in page
     assert "enquête" not in page
     assert any("0 événement" not in t and "événement" in t for _, t in h.sandbox.toasts)
+
+
+async def test_a_long_synthese_goes_as_an_html_file(harness: Harness) -> None:
+    from datetime import date
+
+    from storage.models import RoadmapAction
+
+    h = harness
+    group, claire, users = await collective_with_members(h)
+    town, officer = await subscribed_town(h, claire)
+    cid = await collective_id(h, group)
+    async with h.app.deps.uow() as uow:
+        for i in range(12):
+            uow.session.add(
+                RoadmapAction(
+                    collective_id=cid,
+                    text=f"Action {i} <script>alert(1)</script> " + "x" * 440,
+                    due_on=date(2026, 12, 20),
+                    levier="financement",
+                    status="done",
+                    done_at=START + timedelta(hours=1),
+                    created_at=START,
+                )
+            )
+    before = len(h.sandbox.bot_messages(town))
+    h.clock.set(MONDAY)
+    await h.tick()
+    sent = h.sandbox.bot_messages(town)[before:]
+    assert sent[0].document is not None
+    name, content, _ = sent[0].document
+    assert name == "synthese.html"
+    page = content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>" not in page
+    assert "… et 4 autres" in page
+    assert "fichier joint" in sent[0].plain
+    assert sent[1].photo is not None
+
+
+async def test_without_an_smtp_server_the_team_is_told(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await collective_with_members(h)
+    await h.say(claire, None, "/resume ajouter elus@exemple.fr")
+    h.clock.set(MONDAY)
+    await h.tick()
+    await h.tick()
+    await h.tick()
+    told = "\n".join(m.plain for m in h.sandbox.bot_messages(claire)[-3:])
+    assert "aucun serveur d'envoi n'est réglé" in told.lower()
+    async with h.app.deps.uow() as uow:
+        row = (
+            await uow.session.scalars(select(DueWork).where(DueWork.kind == "digest_mail"))
+        ).one()
+        assert row.status == "pending" and row.payload["html"].startswith("<!doctype html>")
+    await h.say(claire, None, "/journal")
+    assert "a ajouté une adresse électronique" in h.last(claire).plain

@@ -133,6 +133,10 @@ async def test_the_synthese_is_received_by_email(
     async with h.app.deps.uow() as uow:
         sub = (await uow.session.scalars(select(DigestSubscription))).one()
         assert sub.status == "stopped"
+    await h.say(claire, None, "/journal")
+    journal = h.last(claire).plain
+    assert "a retiré une adresse électronique" in journal
+    assert "a indiqué l'adresse de l'équipe" in journal
 
 
 async def test_a_refusing_or_absent_server_is_retried_and_the_team_told(
