@@ -4,6 +4,7 @@ e-mail addresses, the schedule) for the animation team; the due work that sends 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -276,7 +277,10 @@ async def outputs(uow: Any, digest: svc.Digest, now: datetime) -> digests.Output
     if digest.quiet:
         return digests.quiet_output(digest, lang, now)
     weeks = await svc.participation(uow, digest.collective, digest.until)
-    return digests.full_output(digest, lang, now, digests.chart(weeks, lang))
+    # Drawing takes a moment: not while a transaction is open, nor on the event loop.
+    await uow.checkpoint()
+    chart = await asyncio.to_thread(digests.chart, weeks, lang)
+    return digests.full_output(digest, lang, now, chart)
 
 
 async def _send_chat(
