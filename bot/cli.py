@@ -149,6 +149,31 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADRESSE",
         help="adresse d'écoute (défaut : 127.0.0.1, la boucle locale)",
     )
+    export = sub.add_parser(
+        "export",
+        help="l'archive d'un collectif : tous ses tableaux, en un fichier ZIP",
+        description="Écrit l'archive du collectif SLUG (son nom court, sur sa fiche) : un CSV\n"
+        "par tableau, un classeur XLSX, le bilan de la filière en HTML, LISEZMOI.txt.",
+    )
+    export.add_argument("slug", metavar="SLUG", help="le nom court du collectif")
+    export.add_argument(
+        "--out",
+        metavar="FICHIER",
+        help="le fichier ZIP à écrire (défaut : dans le dossier courant)",
+    )
+    digest = sub.add_parser(
+        "digest",
+        help="la synthèse hebdomadaire d'un collectif : l'afficher, ou l'envoyer",
+        description="Construit la synthèse de la semaine écoulée du collectif SLUG (son nom\n"
+        "court, sur sa fiche) et l'affiche ; sans --preview, elle part aussi aux abonnés.",
+    )
+    digest.add_argument("slug", metavar="SLUG", help="le nom court du collectif")
+    digest.add_argument(
+        "--preview", action="store_true", help="seulement l'afficher, sans l'envoyer"
+    )
+    digest.add_argument(
+        "--out", metavar="FICHIER", help="écrire aussi la synthèse en HTML dans ce fichier"
+    )
     db = sub.add_parser(
         "db",
         help="entretien de la base de données",
@@ -191,6 +216,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_sandbox(args.host, args.port))
         if args.command == "db":
             return _db_upgrade(_settings())
+        if args.command == "export":
+            from bot.digest_cli import export_command
+
+            target = Path(args.out) if args.out else None
+            return asyncio.run(export_command(_settings(), args.slug, out=target))
+        if args.command == "digest":
+            from bot.digest_cli import digest_command
+
+            out = Path(args.out) if args.out else None
+            return asyncio.run(
+                digest_command(_settings(), args.slug, preview=args.preview, out=out)
+            )
     except SettingsError as exc:
         print(f"tisserand: {exc}", file=sys.stderr)
         return EXIT_USAGE

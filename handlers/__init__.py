@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 
 def features() -> list[object]:
     from handlers import (
+        archive,
         basics,
         cartographie,
         charter,
         choose,
         collective,
         conversation,
+        digest,
         greetings,
         journal,
         meetings,
@@ -64,6 +66,8 @@ def features() -> list[object]:
         charter.FEATURE,
         toolbox.FEATURE,
         cartographie.FEATURE,
+        digest.FEATURE,
+        archive.FEATURE,
     ]
 
 

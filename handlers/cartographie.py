@@ -467,6 +467,7 @@ def send_file(ctx: Ctx, name: str, content: bytes, text: str) -> None:
 
 FEATURE = Feature(
     name="cartographie",
+    journal=(("actor_", "membres"), ("actors_", "membres")),
     commands=(
         Command(
             ("importer", "import"),

@@ -500,6 +500,7 @@ async def _collective(ctx: Ctx, collective_id: int, *, missing: str = "stale_but
 
 FEATURE = Feature(
     name="charter",
+    journal=(("charter_", "votes"), ("amendment_", "votes")),
     commands=(
         Command(
             ("charte", "charter"),

@@ -466,6 +466,13 @@ ONE = (Int(1),)
 
 FEATURE = Feature(
     name="meetings",
+    journal=(
+        ("meeting_", "reunions"),
+        ("agenda_", "reunions"),
+        ("date_poll_", "reunions"),
+        ("minutes_recorded", "reunions"),
+        ("decision_recorded", "reunions"),
+    ),
     commands=(
         Command(
             ("comite", "meeting"),

@@ -312,6 +312,7 @@ async def directory_list(ctx: Ctx, collective_id: int, number: int) -> None:
 
 FEATURE = Feature(
     name="members",
+    journal=(("member_", "membres"), ("profile_edited", "membres")),
     pitch="pitch_annuaire",
     commands=(
         Command(

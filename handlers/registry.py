@@ -171,6 +171,10 @@ class Feature:
     # What the feature does, as the bot introduces itself in a group (« l'annuaire de ses
     # acteurs »): a label name, listed in the features' order.
     pitch: str | None = None
+    # Its journal events by /journal category (membres, enquetes, votes, reunions, actions,
+    # ressources): (kind, category), or (prefix ending with "_", category) for every kind
+    # that starts with it.
+    journal: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -186,6 +190,7 @@ class Registry:
     events: dict[str, list[EventFn]] = field(default_factory=dict)
     live: dict[str, LiveRender] = field(default_factory=dict)
     personal_data: list[PersonalData] = field(default_factory=list)
+    journal: list[tuple[str, str]] = field(default_factory=list)
     engine: Engine = field(default_factory=Engine)
 
     @classmethod
@@ -210,6 +215,7 @@ class Registry:
         for paged in feature.lists:
             _unique(self.lists, paged.name, paged, "list")
         self.personal_data.extend(feature.privacy)
+        self.journal.extend(feature.journal)
         for view in feature.live:
             _unique(self.live, view.kind, view.render, "live view")
         for on in feature.events:

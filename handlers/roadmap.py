@@ -250,6 +250,7 @@ async def overdue_weekly(deps: Deps, due: DueContext) -> object:
 
 FEATURE = Feature(
     name="roadmap",
+    journal=(("action_", "actions"),),
     commands=(
         Command(
             ("cr", "minutes"),

@@ -111,6 +111,7 @@ ROLE_COMMAND = Command(
 
 FEATURE = Feature(
     name="roles",
+    journal=(("role_changed", "membres"),),
     commands=(ROLE_COMMAND,),
     buttons=(
         Button("rolem", member_button, (Int(1),)),

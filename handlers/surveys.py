@@ -776,6 +776,7 @@ async def import_finished(ctx: Ctx, finished: Finished) -> None:
 
 FEATURE = Feature(
     name="surveys",
+    journal=(("survey_", "enquetes"),),
     commands=(
         Command(
             ("enquete", "survey"),

@@ -368,6 +368,11 @@ PRIVACY = PersonalData("ressources", svc.export_person, svc.forget_person)
 
 FEATURE = Feature(
     name="toolbox",
+    journal=(
+        ("resource_", "ressources"),
+        ("checklist_changed", "ressources"),
+        ("toolbox_moderation", "ressources"),
+    ),
     commands=(
         Command(
             ("boite", "toolbox"),

@@ -1029,6 +1029,7 @@ async def _collective(ctx: Ctx, collective_id: int, *, missing: str = "stale_but
 
 FEATURE = Feature(
     name="votes",
+    journal=(("vote_", "votes"), ("colleges_", "votes")),
     commands=(
         Command(
             ("vote",),

@@ -30,7 +30,15 @@ __all__ = [
 
 
 def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
-    from bot.demo.scenes import cartographie, collective, meetings, surveys, toolbox, votes
+    from bot.demo.scenes import (
+        cartographie,
+        collective,
+        digest,
+        meetings,
+        surveys,
+        toolbox,
+        votes,
+    )
 
     return [
         collective.play,
@@ -39,6 +47,7 @@ def _scenes() -> list[Callable[[Story], Awaitable[None]]]:
         votes.play,
         toolbox.play,
         cartographie.play,
+        digest.play,
     ]
 
 

@@ -803,7 +803,7 @@ async def sheets(
     match_rows = [
         [
             found.parties[m.need.actor].name,
-            cats[m.need.category].as_need("fr"),
+            cats[m.need.category].as_need(lang),
             m.need.detail,
             found.parties[m.offer.actor].name,
             m.offer.detail,
@@ -814,7 +814,7 @@ async def sheets(
     return [
         ("acteurs", header, rows),
         (
-            "mises en relation",
+            "mises_en_relation",
             ["cherche", "catégorie", "précision", "propose", "précision", "présentés"],
             match_rows,
         ),

@@ -343,6 +343,13 @@ def _local(moment: datetime | None, collective: Collective) -> datetime | None:
 async def meetings_csv(uow: UnitOfWork, collective: Collective, actor: Person, lang: str) -> bytes:
     """reunions.csv: every meeting, with its answers and who attended."""
     await require_role(uow, collective, actor, ANIMATORS)
+    return csv_bytes(*await meetings_table(uow, collective, lang))
+
+
+async def meetings_table(
+    uow: UnitOfWork, collective: Collective, lang: str
+) -> tuple[list[str], list[list[Cell]]]:
+    """The table of reunions.csv (and of the export archive): header and rows."""
     mr = uow.repo(MeetingRepo)
     decisions = await repo(uow).decision_counts(collective.id)
     rows: list[list[Cell]] = []
@@ -377,7 +384,7 @@ async def meetings_csv(uow: UnitOfWork, collective: Collective, actor: Person, l
             ]
         )
     header = caption("meetings/csv_meetings", lang).split("|")
-    return csv_bytes(header, rows)
+    return header, rows
 
 
 async def actions_csv(
@@ -385,6 +392,13 @@ async def actions_csv(
 ) -> bytes:
     """actions.csv: the whole feuille de route, done actions included."""
     await require_role(uow, collective, actor, ANIMATORS)
+    return csv_bytes(*await actions_table(uow, collective, now, lang))
+
+
+async def actions_table(
+    uow: UnitOfWork, collective: Collective, now: datetime, lang: str
+) -> tuple[list[str], list[list[Cell]]]:
+    """The table of actions.csv (and of the export archive): header and rows."""
     actions = await repo(uow).actions(collective.id)
     ids = [i for a in actions for i in (a.porteur_id, a.done_by) if i is not None]
     people = await uow.people.many(ids)
@@ -412,4 +426,4 @@ async def actions_csv(
         for a in actions
     ]
     header = caption("meetings/csv_actions", lang).split("|")
-    return csv_bytes(header, rows)
+    return header, rows

@@ -1202,7 +1202,21 @@ class SurveyResults:
         )
 
 
-async def results(uow: UnitOfWork, survey_id: int, lang: str) -> SurveyResults | None:
+async def answers_table(
+    uow: UnitOfWork, survey_id: int, lang: str
+) -> tuple[Survey, list[str], list[list[Any]]] | None:
+    """A closed survey's answers as a table (the export archive): one row per response."""
+    found = await _respondents(uow, survey_id)
+    if found is None:
+        return None
+    survey, _, defn, respondents, _ = found
+    header, rows = r.table(defn, respondents, named=not survey.anonymous, lang=lang)
+    return survey, header, rows
+
+
+async def _respondents(
+    uow: UnitOfWork, survey_id: int
+) -> tuple[Survey, Collective, m.SurveyDef, list[r.Respondent], str] | None:
     survey = await repo(uow).get(survey_id)
     if survey is None or survey.status != SurveyStatus.CLOSED:
         return None
@@ -1233,6 +1247,14 @@ async def results(uow: UnitOfWork, survey_id: int, lang: str) -> SurveyResults |
             for response, member in await repo(uow).responses(survey.id)
         ]
         source = "profile"
+    return survey, collective, defn, respondents, source
+
+
+async def results(uow: UnitOfWork, survey_id: int, lang: str) -> SurveyResults | None:
+    found = await _respondents(uow, survey_id)
+    if found is None:
+        return None
+    survey, collective, defn, respondents, source = found
     maillon_names = [x.name for x in collective.maillons]
     if survey.anonymous:
         maillon_names = [

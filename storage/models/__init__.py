@@ -19,6 +19,7 @@ from storage.models.core import (
     MembershipMaillon,
     Person,
 )
+from storage.models.digest import DigestCode, DigestSettings, DigestSubscription
 from storage.models.greetings import Greeting
 from storage.models.meetings import (
     AgendaItem,
@@ -85,6 +86,9 @@ __all__ = [
     "DatePollSlot",
     "Decision",
     "Delivery",
+    "DigestCode",
+    "DigestSettings",
+    "DigestSubscription",
     "DueWork",
     "Greeting",
     "InboxUpdate",

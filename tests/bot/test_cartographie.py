@@ -320,7 +320,7 @@ async def test_the_map_is_a_png_for_members_and_the_exports_for_animators(
         found = await uow.collectives.get(collective.id)
         assert found is not None
         sheets = await svc.sheets(uow, found)
-    assert [name for name, _, _ in sheets] == ["acteurs", "mises en relation"]
+    assert [name for name, _, _ in sheets] == ["acteurs", "mises_en_relation"]
     assert len(sheets[1][2]) >= 2
 
 
