@@ -8,6 +8,7 @@ from __future__ import annotations
 import zipfile
 from datetime import timedelta
 
+from bot.sandbox.core import SandboxUser
 from bot.sandbox.harness import Harness
 from tests.bot.test_archive import read_zip
 from tests.bot.test_digest import START, collective_with_members
@@ -15,12 +16,12 @@ from tests.bot.test_toolbox import add_link
 from tests.helpers import nb
 
 
-async def mark_done(h: Harness, claire: object) -> None:
-    await h.say(claire, None, "/boite")  # type: ignore[arg-type]
-    await h.press(claire, None, "Où en est notre filière")  # type: ignore[arg-type]
-    await h.press(claire, None, "Diagnostic territorial")  # type: ignore[arg-type]
-    await h.press(claire, None, "Dresser une cartographie")  # type: ignore[arg-type]
-    await h.press(claire, None, "Fait")  # type: ignore[arg-type]
+async def mark_done(h: Harness, claire: SandboxUser) -> None:
+    await h.say(claire, None, "/boite")
+    await h.press(claire, None, "Où en est notre filière")
+    await h.press(claire, None, "Diagnostic territorial")
+    await h.press(claire, None, "Dresser une cartographie")
+    await h.press(claire, None, "Fait")
 
 
 async def test_the_synthese_tells_the_toolbox_and_the_checklist(harness: Harness) -> None:
