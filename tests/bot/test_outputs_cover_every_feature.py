@@ -65,7 +65,7 @@ async def test_the_archive_holds_the_toolbox_and_the_cartographie(harness: Harne
     readme = archive.read("LISEZMOI.txt").decode("utf-8")
     assert "les ressources de la boîte à outils" in readme
     assert "les actions du guide et où en est la filière" in readme
-    assert "la cartographie : les acteurs importés" in readme
+    assert nb("la cartographie : les acteurs importés") in readme
 
 
 async def test_the_journal_files_the_toolbox_under_ressources(harness: Harness) -> None:
