@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,9 +114,17 @@ class WebhookServer:
 
 
 async def serve_webhook(
-    app: TisserandApplication, *, url: str, secret: str, listen: str, port: int
+    app: TisserandApplication,
+    *,
+    url: str,
+    secret: str,
+    listen: str,
+    port: int,
+    on_ready: Callable[[int], None] | None = None,
 ) -> None:
-    """Run the bot behind a webhook until SIGTERM or SIGINT."""
+    """Run the bot behind a webhook until SIGTERM or SIGINT: the inbox's waiting updates and
+    the due work (post_init), the HTTP app, then Telegram told where to send, with the secret
+    and `ALLOWED_UPDATES`. `on_ready` gets the port bound."""
     path = urlsplit(url).path or "/"
     server = WebhookServer(app, path=path, secret=secret, listen=listen, port=port)
     await app.initialize()
@@ -128,6 +137,8 @@ async def serve_webhook(
             url=url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES), max_connections=40
         )
         log.info("webhook set to %s; listening on %s:%d%s", url, listen, server.port, path)
+        if on_ready is not None:
+            on_ready(server.port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
