@@ -427,6 +427,7 @@ async def _post_init(application: Application) -> None:
     if handled:
         log.info("%d update(s) left over from the last run handled", handled)
     app.deps.polling_since = time.monotonic()
+    await _schedule_daily(app.deps)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             due.tick_job,
@@ -435,6 +436,19 @@ async def _post_init(application: Application) -> None:
             name="due-work",
             job_kwargs={"max_instances": 1, "coalesce": True},
         )
+
+
+async def _schedule_daily(deps: Deps) -> None:
+    """The daily work's next row (the retention purge); one per day whoever starts."""
+    from bot.services import privacy
+
+    try:
+        async with deps.uow() as uow:
+            await privacy.schedule_purge(uow, deps.clock.now(), ZoneInfo(deps.settings.timezone))
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
+        log.warning("daily work not scheduled now: %s", _short(exc))
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -11,7 +11,7 @@ from bot.conversation import Finished
 from bot.domain import ANIMATORS, READERS
 from bot.replies import Sent
 from bot.services import collectives as collectives_svc
-from bot.services import date_polls
+from bot.services import date_polls, personal_data
 from bot.services import meeting_flows as flows
 from bot.services import meetings as svc
 from bot.services.errors import Refusal
@@ -466,6 +466,7 @@ ONE = (Int(1),)
 
 FEATURE = Feature(
     name="meetings",
+    privacy=(personal_data.MEETINGS,),
     commands=(
         Command(
             ("comite", "meeting"),

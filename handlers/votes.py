@@ -17,7 +17,7 @@ from bot.due import DueContext, Later
 from bot.exports import Cell, csv_bytes
 from bot.sender import QuietHours, Sender
 from bot.services import colleges as colleges_svc
-from bot.services import judgment
+from bot.services import judgment, personal_data
 from bot.services import members as members_svc
 from bot.services import votes as svc
 from bot.services.errors import Refusal
@@ -1029,6 +1029,7 @@ async def _collective(ctx: Ctx, collective_id: int, *, missing: str = "stale_but
 
 FEATURE = Feature(
     name="votes",
+    privacy=(personal_data.VOTES,),
     commands=(
         Command(
             ("vote",),
