@@ -43,6 +43,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain import InboxState
+from bot.lease import Lease
 from bot.ordering import Lanes
 from bot.pacing import Pacing
 from bot.replies import Outbox, Reply, deliver
@@ -85,6 +86,10 @@ class Deps:
     db_retry_delays: tuple[float, ...] = (0.5, 2.0)
     # When polling started (monotonic seconds), for telling a 409 at start from one later.
     polling_since: float | None = None
+    # Kinds of due work that send to many people (reminders, results, digests): run only by
+    # the process holding the bulk-sending lease, so Telegram's overall limit holds.
+    mass_kinds: set[str] = field(default_factory=set)
+    lease: Lease | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
@@ -237,11 +242,28 @@ class TisserandApplication(Application):
         outbox = Outbox()
         try:
             async with handling:
+                if chat is not None and self._shared:
+                    await self._handle_earlier(update, chat.id)
                 outbox = await self._handle(update)
         finally:
             async with sending:
                 if outbox:
                     await deliver(self.bot, outbox)
+
+    @property
+    def _shared(self) -> bool:
+        """Other processes may handle this bot's updates (PostgreSQL)."""
+        return self.deps.engine.dialect.name == "postgresql"
+
+    async def _handle_earlier(self, update: Update, chat_id: int) -> None:
+        """Several processes: an older update of this chat, stored by another process and not
+        handled yet, is handled first, here (the other process then finds it done)."""
+        async with self.deps.uow() as uow:
+            earlier = await uow.inbox.waiting_before(self.bot.id, chat_id, update.update_id)
+        for _update_id, payload in earlier:
+            outbox = await self._handle(Update.de_json(payload, self.bot))
+            if outbox:
+                await deliver(self.bot, outbox)
 
     async def _handle(self, update: Update) -> Outbox:
         delays = self.deps.db_retry_delays
@@ -268,6 +290,14 @@ class TisserandApplication(Application):
     async def _attempt(self, update: Update) -> Outbox:
         unit = Unit(update, self.deps.uow(), Outbox())
         async with unit.uow:
+            if self._shared:
+                # One chat at a time across processes; then, was it handled meanwhile?
+                chat = update.effective_chat
+                await unit.uow.inbox.lock_chat(chat.id if chat else None)
+                if await unit.uow.inbox.handled_elsewhere(self.bot.id, update.update_id):
+                    log.info("update %s was handled by another process", update.update_id)
+                    unit.uow.fail()
+                    return Outbox()
             token = _current_unit.set(unit)
             try:
                 if self._ignored(update):
@@ -387,6 +417,7 @@ def build_application(
         sessions=session_factory(engine),
         worker_id=f"{socket.gethostname()}:{os.getpid()}",
     )
+    deps.lease = Lease(engine)
     due.register_builtin_kinds(deps)
     token = settings.token.get_secret_value() if settings.token else SANDBOX_TOKEN
     bot_kwargs: dict[str, Any] = {
@@ -452,4 +483,7 @@ async def _schedule_daily(deps: Deps) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    await cast(TisserandApplication, application).deps.engine.dispose()
+    deps = cast(TisserandApplication, application).deps
+    if deps.lease is not None:
+        await deps.lease.release()
+    await deps.engine.dispose()

@@ -534,4 +534,5 @@ FEATURE = Feature(
         LiveView(date_polls.LIVE_KIND, render_poll),
     ),
     due=DUE,
+    mass_due=(svc.REMINDER, svc.CHANGED),
 )

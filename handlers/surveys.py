@@ -811,5 +811,6 @@ FEATURE = Feature(
         (svc.REMIND_WORK, due_remind),
         (svc.RESULTS_WORK, due_results),
     ),
+    mass_due=(svc.REMIND_WORK, svc.RESULTS_WORK),
     live=(LiveView(svc.LIVE, render_live),),
 )

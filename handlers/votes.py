@@ -1089,5 +1089,6 @@ FEATURE = Feature(
         FlowUI(colleges_svc.ASSIGN_FLOW, colleges_finished),
     ),
     due=((svc.VOTE_CLOSE, close_due), (svc.VOTE_REMIND, remind_due), (NOTICE, send_notice)),
+    mass_due=(svc.VOTE_CLOSE, svc.VOTE_REMIND),
     live=(LiveView(svc.LIVE_KIND, render_live),),
 )
