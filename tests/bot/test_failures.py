@@ -77,6 +77,45 @@ async def test_a_crash_after_commit_before_ack_doubles_nothing(settings: Setting
         await second.stop()
 
 
+# --- killed mid-survey ----------------------------------------------------------------------
+
+
+async def test_killed_mid_survey_the_answers_are_kept_and_the_member_resumes(
+    settings: Settings,
+) -> None:
+    """The process dies with an answer stored in the inbox (Telegram has its acknowledgement)
+    but not handled: the next process handles it first, keeps the earlier answers, and the
+    member goes on from the next question."""
+    from bot.demo.scenes.surveys import needs_moves, play_moves
+
+    first = Harness(settings, migrate=False)
+    await first.start()
+    group, _claire, users = await launched(first, 1)
+    jeanne = users[0]
+    moves = needs_moves(SIMPLE)
+    await first.press(jeanne, group, "Répondre")
+    await play_moves(first, jeanne, moves[:2])
+    kind, value = moves[2]
+    if kind == "say":
+        first.sandbox.send_text(jeanne, None, value)
+    else:
+        first.sandbox.press(jeanne, None, value)
+    assert len(await first.fetch()) == 1  # stored and acknowledged; then the process dies
+    await first.stop()
+
+    second = Harness(settings, migrate=False, sandbox=first.sandbox, clock=first.clock)
+    second._offset = first._offset
+    await second.start()  # handles the left-over answer first
+    try:
+        await play_moves(second, jeanne, moves[3:])
+        await second.press(jeanne, None, "Envoyer")
+        stored = await named_answers(second, jeanne)
+        assert stored is not None and stored["perimetre"] == SIMPLE.perimetre
+        assert stored["maillons"]  # the answer in flight when it died
+    finally:
+        await second.stop()
+
+
 # --- 20 presses at once on one vote -------------------------------------------------------
 
 
