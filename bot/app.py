@@ -24,6 +24,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -63,6 +64,8 @@ ALLOWED_UPDATES = (
     "my_chat_member",
     "chat_member",
 )
+# An update waiting this long in a shared inbox belongs to a process that died.
+ORPHAN_AFTER = timedelta(minutes=1)
 # A placeholder token for the sandbox, which accepts any well-formed one.
 SANDBOX_TOKEN = "7000000001:sandbox-token-0000000000000000000"
 
@@ -206,14 +209,18 @@ class TisserandApplication(Application):
         self._redelivered.update(u.update_id for u in updates if u.update_id not in fresh)
         return True
 
-    async def handle_waiting(self) -> int:
-        """Handle the updates stored but never handled (the process died): first, in order."""
+    async def handle_waiting(self, *, older_than: timedelta | None = None) -> int:
+        """Handle the updates stored but never handled (the process died): first, in order.
+        With `older_than`, only those waiting that long (another process died with them)."""
         seen: set[int] = set()
+        before = self.deps.clock.now() - older_than if older_than is not None else None
         while True:
             async with self.deps.uow() as uow:
                 rows = [
                     (row.update_id, row.payload)
-                    for row in await uow.inbox.waiting(self.bot.id, limit=200)
+                    for row in await uow.inbox.waiting(
+                        self.bot.id, limit=200, received_before=before
+                    )
                     if row.payload is not None and row.update_id not in seen
                 ]
             if not rows:
@@ -249,6 +256,14 @@ class TisserandApplication(Application):
             async with sending:
                 if outbox:
                     await deliver(self.bot, outbox)
+
+    async def handle_orphans(self) -> int:
+        """Several processes: updates another process stored, answered 200 for, then died with,
+        are handled here once they have waited ORPHAN_AFTER (the chat lock and the inbox's
+        done mark keep one that is only slow from being handled twice)."""
+        if not self._shared:
+            return 0
+        return await self.handle_waiting(older_than=ORPHAN_AFTER)
 
     @property
     def _shared(self) -> bool:

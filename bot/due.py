@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import Bot
 from telegram.ext import ContextTypes
@@ -215,10 +215,11 @@ async def _run_one(deps: Deps, bot: Bot, item: WorkItem, now: datetime, report: 
 
 async def tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue only wakes the loop; the rows hold the state."""
-    from bot.app import deps_of, is_database_error
+    from bot.app import TisserandApplication, deps_of, is_database_error
 
     deps = deps_of(context)
     try:
+        await cast("TisserandApplication", context.application).handle_orphans()
         await drain(deps, context.bot, horizon=deps.settings.due_interval)
     except Exception as exc:
         if not is_database_error(exc):

@@ -172,12 +172,16 @@ class InboxRepo(Repo):
         )
         return [(int(i), dict(p)) for i, p in rows if p is not None]
 
-    async def waiting(self, bot_id: int, limit: int = 1000) -> list[InboxUpdate]:
+    async def waiting(
+        self, bot_id: int, limit: int = 1000, *, received_before: datetime | None = None
+    ) -> list[InboxUpdate]:
+        query = select(InboxUpdate).where(
+            InboxUpdate.bot_id == bot_id, InboxUpdate.state == InboxState.PENDING
+        )
+        if received_before is not None:
+            query = query.where(InboxUpdate.received_at < received_before)
         rows = await self.session.scalars(
-            select(InboxUpdate)
-            .where(InboxUpdate.bot_id == bot_id, InboxUpdate.state == InboxState.PENDING)
-            .order_by(InboxUpdate.received_at, InboxUpdate.update_id)
-            .limit(limit)
+            query.order_by(InboxUpdate.received_at, InboxUpdate.update_id).limit(limit)
         )
         return list(rows)
 

@@ -121,3 +121,20 @@ async def test_one_chats_updates_wait_for_each_other_across_processes(
         assert await asyncio.wait_for(waiting, timeout=5) is True
     finally:
         await engine.dispose()
+
+
+async def test_an_update_left_by_a_dead_process_is_handled_by_another(
+    harness: Harness,
+) -> None:
+    """Process A stored an update (Telegram had its 200), then died: process B's periodic pass
+    handles it once it has waited a minute, not before (A may only be slow)."""
+    h = harness
+    paul = h.sandbox.add_user("Paul")
+    h.sandbox.send_text(paul, None, "/aide")
+    assert len(await h.fetch()) == 1  # in the shared inbox; nobody handles it
+    assert await h.app.handle_orphans() == 0
+    assert not h.sandbox.bot_messages(paul)
+    h.clock.advance(timedelta(minutes=2))
+    assert await h.app.handle_orphans() == 1
+    assert "Ce que je peux faire" in h.last(paul).plain
+    assert await h.app.handle_orphans() == 0
