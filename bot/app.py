@@ -93,6 +93,9 @@ class Deps:
     # the process holding the bulk-sending lease, so Telegram's overall limit holds.
     mass_kinds: set[str] = field(default_factory=set)
     lease: Lease | None = None
+    # Several processes receive this bot's updates (webhook processes on PostgreSQL): one
+    # chat's updates are then ordered across processes. Polling has a single receiver.
+    shared_inbox: bool = False
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
@@ -267,8 +270,8 @@ class TisserandApplication(Application):
 
     @property
     def _shared(self) -> bool:
-        """Other processes may handle this bot's updates (PostgreSQL)."""
-        return self.deps.engine.dialect.name == "postgresql"
+        """Other processes may handle this bot's updates (webhook processes on PostgreSQL)."""
+        return self.deps.shared_inbox
 
     async def _handle_earlier(self, update: Update, chat_id: int) -> None:
         """Several processes: an older update of this chat, stored by another process and not

@@ -127,6 +127,8 @@ async def serve_webhook(
     and `ALLOWED_UPDATES`. `on_ready` gets the port bound."""
     path = urlsplit(url).path or "/"
     server = WebhookServer(app, path=path, secret=secret, listen=listen, port=port)
+    # Other processes may serve the same webhook (they can share only PostgreSQL).
+    app.deps.shared_inbox = app.deps.engine.dialect.name == "postgresql"
     await app.initialize()
     try:
         if app.post_init is not None:

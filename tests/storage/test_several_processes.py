@@ -129,6 +129,7 @@ async def test_an_update_left_by_a_dead_process_is_handled_by_another(
     """Process A stored an update (Telegram had its 200), then died: process B's periodic pass
     handles it once it has waited a minute, not before (A may only be slow)."""
     h = harness
+    h.app.deps.shared_inbox = True  # as `tisserand webhook` on PostgreSQL
     paul = h.sandbox.add_user("Paul")
     h.sandbox.send_text(paul, None, "/aide")
     assert len(await h.fetch()) == 1  # in the shared inbox; nobody handles it
@@ -138,3 +139,22 @@ async def test_an_update_left_by_a_dead_process_is_handled_by_another(
     assert await h.app.handle_orphans() == 1
     assert "Ce que je peux faire" in h.last(paul).plain
     assert await h.app.handle_orphans() == 0
+
+
+async def test_an_older_update_of_the_chat_stored_elsewhere_is_handled_first(
+    harness: Harness,
+) -> None:
+    """Telegram sent a chat's two updates to two processes at once: the one that gets the
+    later one handles the earlier one first; the other then finds it done."""
+    h = harness
+    h.app.deps.shared_inbox = True
+    paul = h.sandbox.add_user("Paul")
+    h.sandbox.send_text(paul, None, "/aide")
+    h.sandbox.send_text(paul, None, "/mes_donnees")
+    first, second = await h.fetch()  # both stored; the first is « in the other process »
+    await h.app.process_update(second)
+    texts = h.bot_texts(paul)
+    assert len(texts) >= 2 and "Ce que je peux faire" in texts[0]
+    assert any("Vos données" in t for t in texts[1:])
+    await h.app.process_update(first)  # the other process, late: nothing more
+    assert h.bot_texts(paul) == texts
