@@ -193,11 +193,18 @@ class TisserandApplication(Application):
 
     # --- 1. the inbox
 
-    async def store_updates(self, updates: tuple[Update, ...]) -> bool:
-        """Write a batch to the inbox; False (and a pause) when the database cannot."""
+    async def store_updates(
+        self, updates: tuple[Update, ...], raw: dict[int, dict[str, Any]] | None = None
+    ) -> bool:
+        """Write a batch to the inbox (with the JSON as received, `raw` for a webhook's); False
+        (and a pause) when the database cannot."""
         bot = self.tbot
         rows = [
-            (u.update_id, u.effective_chat.id if u.effective_chat else None, bot.raw_update(u))
+            (
+                u.update_id,
+                u.effective_chat.id if u.effective_chat else None,
+                (raw or {}).get(u.update_id) or bot.raw_update(u),
+            )
             for u in updates
         ]
         try:

@@ -65,7 +65,7 @@ class _UpdateHandler(_Base):
         except (ValueError, TypeError, KeyError):
             self.answer(400, {"ok": False, "error": "not a Telegram update"})
             return
-        if not await server.app.store_updates((update,)):
+        if not await server.app.store_updates((update,), {update.update_id: data}):
             # The database cannot take it now: Telegram will send it again.
             self.answer(503, {"ok": False, "error": "try again"})
             return
