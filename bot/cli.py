@@ -307,8 +307,7 @@ def _webhook(url: str, listen: str, port: int) -> int:
     secret = settings.webhook_secret.get_secret_value()
     if not _SECRET_TOKEN.fullmatch(secret):
         raise SettingsError(
-            "TISSERAND_WEBHOOK_SECRET ne peut contenir que 1 à 256 caractères "
-            "A-Z, a-z, 0-9, _ et -"
+            "TISSERAND_WEBHOOK_SECRET ne peut contenir que 1 à 256 caractères A-Z, a-z, 0-9, _ et -"
         )
     if not url.startswith(("https://", "http://")):
         raise SettingsError(f"--url attend une adresse https://…, pas « {url} »")
