@@ -24,6 +24,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain import InboxState
+from bot.lease import Lease
 from bot.ordering import Lanes
 from bot.pacing import Pacing
 from bot.replies import Outbox, Reply, deliver
@@ -62,6 +64,8 @@ ALLOWED_UPDATES = (
     "my_chat_member",
     "chat_member",
 )
+# An update waiting this long in a shared inbox belongs to a process that died.
+ORPHAN_AFTER = timedelta(minutes=1)
 # A placeholder token for the sandbox, which accepts any well-formed one.
 SANDBOX_TOKEN = "7000000001:sandbox-token-0000000000000000000"
 
@@ -85,6 +89,13 @@ class Deps:
     db_retry_delays: tuple[float, ...] = (0.5, 2.0)
     # When polling started (monotonic seconds), for telling a 409 at start from one later.
     polling_since: float | None = None
+    # Kinds of due work that send to many people (reminders, results, digests): run only by
+    # the process holding the bulk-sending lease, so Telegram's overall limit holds.
+    mass_kinds: set[str] = field(default_factory=set)
+    lease: Lease | None = None
+    # Several processes receive this bot's updates (webhook processes on PostgreSQL): one
+    # chat's updates are then ordered across processes. Polling has a single receiver.
+    shared_inbox: bool = False
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
@@ -182,11 +193,18 @@ class TisserandApplication(Application):
 
     # --- 1. the inbox
 
-    async def store_updates(self, updates: tuple[Update, ...]) -> bool:
-        """Write a batch to the inbox; False (and a pause) when the database cannot."""
+    async def store_updates(
+        self, updates: tuple[Update, ...], raw: dict[int, dict[str, Any]] | None = None
+    ) -> bool:
+        """Write a batch to the inbox (with the JSON as received, `raw` for a webhook's); False
+        (and a pause) when the database cannot."""
         bot = self.tbot
         rows = [
-            (u.update_id, u.effective_chat.id if u.effective_chat else None, bot.raw_update(u))
+            (
+                u.update_id,
+                u.effective_chat.id if u.effective_chat else None,
+                (raw or {}).get(u.update_id) or bot.raw_update(u),
+            )
             for u in updates
         ]
         try:
@@ -201,14 +219,18 @@ class TisserandApplication(Application):
         self._redelivered.update(u.update_id for u in updates if u.update_id not in fresh)
         return True
 
-    async def handle_waiting(self) -> int:
-        """Handle the updates stored but never handled (the process died): first, in order."""
+    async def handle_waiting(self, *, older_than: timedelta | None = None) -> int:
+        """Handle the updates stored but never handled (the process died): first, in order.
+        With `older_than`, only those waiting that long (another process died with them)."""
         seen: set[int] = set()
+        before = self.deps.clock.now() - older_than if older_than is not None else None
         while True:
             async with self.deps.uow() as uow:
                 rows = [
                     (row.update_id, row.payload)
-                    for row in await uow.inbox.waiting(self.bot.id, limit=200)
+                    for row in await uow.inbox.waiting(
+                        self.bot.id, limit=200, received_before=before
+                    )
                     if row.payload is not None and row.update_id not in seen
                 ]
             if not rows:
@@ -237,11 +259,36 @@ class TisserandApplication(Application):
         outbox = Outbox()
         try:
             async with handling:
+                if chat is not None and self._shared:
+                    await self._handle_earlier(update, chat.id)
                 outbox = await self._handle(update)
         finally:
             async with sending:
                 if outbox:
                     await deliver(self.bot, outbox)
+
+    async def handle_orphans(self) -> int:
+        """Several processes: updates another process stored, answered 200 for, then died with,
+        are handled here once they have waited ORPHAN_AFTER (the chat lock and the inbox's
+        done mark keep one that is only slow from being handled twice)."""
+        if not self._shared:
+            return 0
+        return await self.handle_waiting(older_than=ORPHAN_AFTER)
+
+    @property
+    def _shared(self) -> bool:
+        """Other processes may handle this bot's updates (webhook processes on PostgreSQL)."""
+        return self.deps.shared_inbox
+
+    async def _handle_earlier(self, update: Update, chat_id: int) -> None:
+        """Several processes: an older update of this chat, stored by another process and not
+        handled yet, is handled first, here (the other process then finds it done)."""
+        async with self.deps.uow() as uow:
+            earlier = await uow.inbox.waiting_before(self.bot.id, chat_id, update.update_id)
+        for _update_id, payload in earlier:
+            outbox = await self._handle(Update.de_json(payload, self.bot))
+            if outbox:
+                await deliver(self.bot, outbox)
 
     async def _handle(self, update: Update) -> Outbox:
         delays = self.deps.db_retry_delays
@@ -268,6 +315,14 @@ class TisserandApplication(Application):
     async def _attempt(self, update: Update) -> Outbox:
         unit = Unit(update, self.deps.uow(), Outbox())
         async with unit.uow:
+            if self._shared:
+                # One chat at a time across processes; then, was it handled meanwhile?
+                chat = update.effective_chat
+                await unit.uow.inbox.lock_chat(chat.id if chat else None)
+                if await unit.uow.inbox.handled_elsewhere(self.bot.id, update.update_id):
+                    log.info("update %s was handled by another process", update.update_id)
+                    unit.uow.fail()
+                    return Outbox()
             token = _current_unit.set(unit)
             try:
                 if self._ignored(update):
@@ -387,6 +442,7 @@ def build_application(
         sessions=session_factory(engine),
         worker_id=f"{socket.gethostname()}:{os.getpid()}",
     )
+    deps.lease = Lease(engine)
     due.register_builtin_kinds(deps)
     token = settings.token.get_secret_value() if settings.token else SANDBOX_TOKEN
     bot_kwargs: dict[str, Any] = {
@@ -427,6 +483,7 @@ async def _post_init(application: Application) -> None:
     if handled:
         log.info("%d update(s) left over from the last run handled", handled)
     app.deps.polling_since = time.monotonic()
+    await _schedule_daily(app.deps)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             due.tick_job,
@@ -437,5 +494,21 @@ async def _post_init(application: Application) -> None:
         )
 
 
+async def _schedule_daily(deps: Deps) -> None:
+    """The daily work's next row (the retention purge); one per day whoever starts."""
+    from bot.services import privacy
+
+    try:
+        async with deps.uow() as uow:
+            await privacy.schedule_purge(uow, deps.clock.now(), ZoneInfo(deps.settings.timezone))
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
+        log.warning("daily work not scheduled now: %s", _short(exc))
+
+
 async def _post_shutdown(application: Application) -> None:
-    await cast(TisserandApplication, application).deps.engine.dispose()
+    deps = cast(TisserandApplication, application).deps
+    if deps.lease is not None:
+        await deps.lease.release()
+    await deps.engine.dispose()

@@ -81,6 +81,12 @@ groupes et en privé (bac à sable : ni jeton, ni réseau). Tapez :aide une fois
 Tout est gardé d'une fois sur l'autre : la base SQLite (--db) et, à côté, l'état du bac à
 sable (personnes, groupes, messages, heure)."""
 
+WEBHOOK_HELP = """Lance le bot derrière un webhook : Telegram envoie chaque mise à jour à l'adresse
+--url (en HTTPS, en général un proxy inverse comme nginx), qui la transmet à ce processus sur
+--listen:--port. Chaque appel doit porter le secret TISSERAND_WEBHOOK_SECRET (1 à 256
+caractères A-Z, a-z, 0-9, _ et -), que le bot donne à Telegram. /healthz répond si la base
+répond. Plusieurs processus peuvent servir le même bot, sur une même base PostgreSQL."""
+
 SANDBOX_HELP = """Sert le bac à sable en HTTP sur la boucle locale : l'API Bot de Telegram (pour un
 vrai « tisserand run », avec TISSERAND_API_BASE_URL=http://HOTE:PORT/bot) et une petite API
 JSON pour agir comme des personnes (/sandbox/users, /sandbox/send, /sandbox/press,
@@ -134,6 +140,26 @@ def _parser() -> argparse.ArgumentParser:
         "--nouveau",
         action="store_true",
         help="repartir de zéro : efface la base du shell et l'état du bac à sable",
+    )
+    webhook = sub.add_parser(
+        "webhook",
+        help="lancer le bot derrière un webhook (production, plusieurs processus)",
+        description=WEBHOOK_HELP,
+    )
+    webhook.add_argument(
+        "--url",
+        required=True,
+        metavar="URL",
+        help="adresse publique que Telegram appelle, par exemple https://bot.exemple.fr/telegram",
+    )
+    webhook.add_argument(
+        "--listen",
+        default="127.0.0.1",
+        metavar="ADRESSE",
+        help="adresse d'écoute (défaut : 127.0.0.1, derrière un proxy inverse)",
+    )
+    webhook.add_argument(
+        "--port", type=int, default=8000, metavar="N", help="port d'écoute (défaut : 8000)"
     )
     sandbox = sub.add_parser(
         "sandbox",
@@ -201,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run()
+        if args.command == "webhook":
+            return _webhook(args.url, args.listen, args.port)
         if args.command in ("demo", "shell"):
             # What the bot logs (a reply refused by Telegram…) would cut into the conversation.
             logging.basicConfig(level=logging.ERROR)
@@ -290,6 +318,56 @@ def _run() -> int:
         return EXIT_USAGE
     except NetworkError as exc:
         print(f"tisserand: impossible de joindre l'API Bot : {type(exc).__name__}", file=sys.stderr)
+        return 1
+    if application.deps.stop_reason:
+        print(f"tisserand: {application.deps.stop_reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# Telegram's rule for the secret token.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _webhook(url: str, listen: str, port: int) -> int:
+    from bot.app import build_application
+    from bot.logs import setup_logging
+    from bot.webhook import serve_webhook
+
+    settings = _settings()
+    token = settings.require_token()
+    if settings.webhook_secret is None:
+        raise SettingsError(
+            "il manque TISSERAND_WEBHOOK_SECRET, le secret que Telegram joint à chaque appel "
+            "du webhook (1 à 256 caractères A-Z, a-z, 0-9, _ et -)"
+        )
+    secret = settings.webhook_secret.get_secret_value()
+    if not _SECRET_TOKEN.fullmatch(secret):
+        raise SettingsError(
+            "TISSERAND_WEBHOOK_SECRET ne peut contenir que 1 à 256 caractères A-Z, a-z, 0-9, _ et -"
+        )
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(f"--url attend une adresse https://…, pas « {url} »")
+    setup_logging(secret=token)
+    if (problem := _database_problem(settings)) is not None:
+        print(f"tisserand: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    sqlite = settings.database_url.startswith("sqlite")
+    if sqlite and not _up_to_date(settings) and _db_upgrade(settings) != 0:
+        return 1
+    application = build_application(settings)
+
+    def ready(bound: int) -> None:
+        print(f"Webhook : {url}, servi sur http://{listen}:{bound}.", flush=True)
+
+    try:
+        asyncio.run(
+            serve_webhook(
+                application, url=url, secret=secret, listen=listen, port=port, on_ready=ready
+            )
+        )
+    except OSError as exc:
+        print(f"tisserand: impossible d'écouter sur {listen}:{port} : {exc}", file=sys.stderr)
         return 1
     if application.deps.stop_reason:
         print(f"tisserand: {application.deps.stop_reason}", file=sys.stderr)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import Bot
 from telegram.ext import ContextTypes
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died: the row is taken again.
+# A claim older than this belongs to a worker that died: the row is taken again
+# (TISSERAND_DUE_CLAIM_TTL changes it).
 CLAIM_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
@@ -28,6 +29,11 @@ INBOX_KEPT = timedelta(hours=24)
 CONCURRENCY = 64
 # Shortest pause between two passes when more work falls due soon.
 MIN_WAIT = 0.05
+
+
+def claim_ttl(deps: Deps) -> timedelta:
+    """How long a claim holds before the row is taken again (its worker died)."""
+    return timedelta(seconds=deps.settings.due_claim_ttl)
 
 
 @dataclass(frozen=True)
@@ -89,13 +95,28 @@ def register_builtin_kinds(deps: Deps) -> None:
     deps.due_kinds[LIVE_REFRESH] = refresh
 
 
+async def skipped_kinds(deps: Deps) -> frozenset[str]:
+    """The kinds this process leaves to others now: the bulk-sending ones, unless it holds the
+    lease (always, on SQLite)."""
+    if not deps.mass_kinds or deps.lease is None or await deps.lease.held():
+        return frozenset()
+    return frozenset(deps.mass_kinds)
+
+
 async def run_due(
-    deps: Deps, bot: Bot, *, limit: int = 100, concurrency: int = CONCURRENCY
+    deps: Deps,
+    bot: Bot,
+    *,
+    limit: int = 100,
+    concurrency: int = CONCURRENCY,
+    skip_kinds: frozenset[str] | None = None,
 ) -> RunReport:
     """Claim and run every row that is due now, until none is left: batches of `limit` rows
     claimed in one statement, up to `concurrency` rows at once (the sender paces each chat, so
-    a throttled group holds up only its own rows). Safe from several processes at once."""
+    a throttled group holds up only its own rows). Safe from several processes at once; the
+    bulk-sending kinds only in the process holding the lease."""
     report = RunReport()
+    skip = await skipped_kinds(deps) if skip_kinds is None else skip_kinds
     now = deps.clock.now()
     async with deps.uow() as uow:
         await uow.inbox.purge(now - INBOX_KEPT)
@@ -113,7 +134,9 @@ async def run_due(
         while True:
             now = deps.clock.now()
             async with deps.uow() as uow:
-                rows = await uow.due.claim_batch(now, now - CLAIM_TTL, deps.worker_id, limit)
+                rows = await uow.due.claim_batch(
+                    now, now - claim_ttl(deps), deps.worker_id, limit, skip_kinds=skip
+                )
             again = [row for row in rows if row["id"] in seen]
             if again:
                 # Deferred to now by this very pass: it waits for the next one.
@@ -146,13 +169,14 @@ async def drain(deps: Deps, bot: Bot, *, horizon: float) -> RunReport:
     # in tests, never keeps it going).
     loop = asyncio.get_running_loop()
     deadline = loop.time() + horizon
+    skip = await skipped_kinds(deps)
     while True:
-        found = await run_due(deps, bot)
+        found = await run_due(deps, bot, skip_kinds=skip)
         report.done += found.done
         report.deferred += found.deferred
         report.failed += found.failed
         async with deps.uow() as uow:
-            upcoming = await uow.due.next_due()
+            upcoming = await uow.due.next_due(skip_kinds=skip)
         if upcoming is None:
             return report
         wait = max((upcoming - deps.clock.now()).total_seconds(), MIN_WAIT)
@@ -191,10 +215,11 @@ async def _run_one(deps: Deps, bot: Bot, item: WorkItem, now: datetime, report: 
 
 async def tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The JobQueue only wakes the loop; the rows hold the state."""
-    from bot.app import deps_of, is_database_error
+    from bot.app import TisserandApplication, deps_of, is_database_error
 
     deps = deps_of(context)
     try:
+        await cast("TisserandApplication", context.application).handle_orphans()
         await drain(deps, context.bot, horizon=deps.settings.due_interval)
     except Exception as exc:
         if not is_database_error(exc):

@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,7 +65,7 @@ class _UpdateHandler(_Base):
         except (ValueError, TypeError, KeyError):
             self.answer(400, {"ok": False, "error": "not a Telegram update"})
             return
-        if not await server.app.store_updates((update,)):
+        if not await server.app.store_updates((update,), {update.update_id: data}):
             # The database cannot take it now: Telegram will send it again.
             self.answer(503, {"ok": False, "error": "try again"})
             return
@@ -113,11 +114,21 @@ class WebhookServer:
 
 
 async def serve_webhook(
-    app: TisserandApplication, *, url: str, secret: str, listen: str, port: int
+    app: TisserandApplication,
+    *,
+    url: str,
+    secret: str,
+    listen: str,
+    port: int,
+    on_ready: Callable[[int], None] | None = None,
 ) -> None:
-    """Run the bot behind a webhook until SIGTERM or SIGINT."""
+    """Run the bot behind a webhook until SIGTERM or SIGINT: the inbox's waiting updates and
+    the due work (post_init), the HTTP app, then Telegram told where to send, with the secret
+    and `ALLOWED_UPDATES`. `on_ready` gets the port bound."""
     path = urlsplit(url).path or "/"
     server = WebhookServer(app, path=path, secret=secret, listen=listen, port=port)
+    # Other processes may serve the same webhook (they can share only PostgreSQL).
+    app.deps.shared_inbox = app.deps.engine.dialect.name == "postgresql"
     await app.initialize()
     try:
         if app.post_init is not None:
@@ -128,6 +139,8 @@ async def serve_webhook(
             url=url, secret_token=secret, allowed_updates=list(ALLOWED_UPDATES), max_connections=40
         )
         log.info("webhook set to %s; listening on %s:%d%s", url, listen, server.port, path)
+        if on_ready is not None:
+            on_ready(server.port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -85,6 +85,7 @@ def register(application: TisserandApplication) -> None:
     application.deps.registry = registry
     for feature in registry.features:
         application.deps.due_kinds.update(dict(feature.due))
+        application.deps.mass_kinds.update(feature.mass_due)
 
     seen: set[int] = set()
     for command in registry.commands.values():

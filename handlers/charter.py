@@ -19,6 +19,7 @@ from bot.notices import notify_animators
 from bot.sender import QuietHours, Sender
 from bot.services import charter as svc
 from bot.services import members as members_svc
+from bot.services import personal_data
 from bot.services import votes as votes_svc
 from bot.services.errors import Refusal
 from bot.texts import caption, format_when, render
@@ -501,6 +502,7 @@ async def _collective(ctx: Ctx, collective_id: int, *, missing: str = "stale_but
 FEATURE = Feature(
     name="charter",
     journal=(("charter_", "votes"), ("amendment_", "votes")),
+    privacy=(personal_data.CHARTER,),
     commands=(
         Command(
             ("charte", "charter"),

@@ -395,4 +395,6 @@ FEATURE = Feature(
     ),
     links=(Link(PREVIEW_LINK, preview_link), Link(SUBSCRIBERS_LINK, subscribers_link)),
     due=((svc.DIGEST_WEEKLY, weekly), (svc.DIGEST_MAIL, mail)),
+    # A synthèse goes to every subscriber: sent by the process that holds the sending lease.
+    mass_due=(svc.DIGEST_WEEKLY, svc.DIGEST_MAIL),
 )

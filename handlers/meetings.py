@@ -11,7 +11,7 @@ from bot.conversation import Finished
 from bot.domain import ANIMATORS, READERS
 from bot.replies import Sent
 from bot.services import collectives as collectives_svc
-from bot.services import date_polls
+from bot.services import date_polls, personal_data
 from bot.services import meeting_flows as flows
 from bot.services import meetings as svc
 from bot.services.errors import Refusal
@@ -473,6 +473,7 @@ FEATURE = Feature(
         ("minutes_recorded", "reunions"),
         ("decision_recorded", "reunions"),
     ),
+    privacy=(personal_data.MEETINGS,),
     commands=(
         Command(
             ("comite", "meeting"),
@@ -540,4 +541,5 @@ FEATURE = Feature(
         LiveView(date_polls.LIVE_KIND, render_poll),
     ),
     due=DUE,
+    mass_due=(svc.REMINDER, svc.CHANGED),
 )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from telegram import InputFile
 
@@ -10,6 +13,12 @@ from bot.services import privacy as svc
 from bot.services.errors import Refusal
 from handlers.common import Ctx
 from handlers.registry import Button, Command, Feature, Int, Link
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+    from bot.due import DueContext
+
+log = logging.getLogger(__name__)
 
 DATA_LINK, FORGET_LINK = "d", "o"
 
@@ -93,8 +102,24 @@ async def keep_button(ctx: Ctx, person_id: int) -> None:
     ctx.edit("privacy/kept")
 
 
+async def purge_due(deps: Deps, due: DueContext) -> None:
+    """The daily retention purge: members gone for longer than TISSERAND_RETENTION_MONTHS are
+    forgotten; the next day's purge is scheduled."""
+    assert deps.registry is not None
+    forgotten = await svc.run_purge(
+        due.uow,
+        due.now,
+        ZoneInfo(deps.settings.timezone),
+        deps.settings.retention_months,
+        deps.registry.personal_data,
+    )
+    if forgotten:
+        log.info("retention purge: %d person(s) forgotten", forgotten)
+
+
 FEATURE = Feature(
     name="privacy",
+    due=((svc.PURGE, purge_due),),
     commands=(
         Command(
             ("mes_donnees", "my_data"),

@@ -165,6 +165,9 @@ class Feature:
     lists: tuple[PagedList, ...] = ()
     events: tuple[On, ...] = ()
     due: tuple[tuple[str, Callable[..., Awaitable[Any]]], ...] = ()
+    # Those of its due kinds that send to many people (reminders, results, digests): run by
+    # one process at a time (bot.lease), so Telegram's overall limit holds across processes.
+    mass_due: tuple[str, ...] = ()
     live: tuple[LiveView, ...] = ()
     # What the feature keeps about a person, for /mes_donnees and /oublier.
     privacy: tuple[PersonalData, ...] = ()

@@ -278,4 +278,5 @@ FEATURE = Feature(
     flows=(FlowUI(flows.MINUTES_FLOW, minutes_finished),),
     lists=(PagedList("actlev", by_levier_page), PagedList("actpor", by_porteur_page)),
     due=((svc.ACTION_SOON, action_soon), (svc.ACTIONS_WEEKLY, overdue_weekly)),
+    mass_due=(svc.ACTIONS_WEEKLY,),
 )

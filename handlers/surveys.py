@@ -19,6 +19,7 @@ from bot.exports import Sheet, csv_bytes, xlsx_bytes
 from bot.paging import paginate
 from bot.sender import CAPTION_LIMIT, QuietHours, Sender
 from bot.services import collectives as collectives_svc
+from bot.services import personal_data
 from bot.services import surveys as svc
 from bot.services.collectives import slugify
 from bot.services.errors import Refusal
@@ -777,6 +778,7 @@ async def import_finished(ctx: Ctx, finished: Finished) -> None:
 FEATURE = Feature(
     name="surveys",
     journal=(("survey_", "enquetes"),),
+    privacy=(personal_data.SURVEYS,),
     commands=(
         Command(
             ("enquete", "survey"),
@@ -810,5 +812,6 @@ FEATURE = Feature(
         (svc.REMIND_WORK, due_remind),
         (svc.RESULTS_WORK, due_results),
     ),
+    mass_due=(svc.REMIND_WORK, svc.RESULTS_WORK),
     live=(LiveView(svc.LIVE, render_live),),
 )

@@ -17,7 +17,7 @@ from bot.due import DueContext, Later
 from bot.exports import Cell, csv_bytes
 from bot.sender import QuietHours, Sender
 from bot.services import colleges as colleges_svc
-from bot.services import judgment
+from bot.services import judgment, personal_data
 from bot.services import members as members_svc
 from bot.services import votes as svc
 from bot.services.errors import Refusal
@@ -1030,6 +1030,7 @@ async def _collective(ctx: Ctx, collective_id: int, *, missing: str = "stale_but
 FEATURE = Feature(
     name="votes",
     journal=(("vote_", "votes"), ("colleges_", "votes")),
+    privacy=(personal_data.VOTES,),
     commands=(
         Command(
             ("vote",),
@@ -1089,5 +1090,6 @@ FEATURE = Feature(
         FlowUI(colleges_svc.ASSIGN_FLOW, colleges_finished),
     ),
     due=((svc.VOTE_CLOSE, close_due), (svc.VOTE_REMIND, remind_due), (NOTICE, send_notice)),
+    mass_due=(svc.VOTE_CLOSE, svc.VOTE_REMIND),
     live=(LiveView(svc.LIVE_KIND, render_live),),
 )

@@ -64,6 +64,8 @@ class Harness:
         if self._live:
             await self.app.stop()
         await self.app.shutdown()
+        if self.app.deps.lease is not None:
+            await self.app.deps.lease.release()
         await self.app.deps.engine.dispose()
 
     async def fetch(self) -> list[Update]:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
@@ -167,3 +168,36 @@ async def _forget_core(uow: UnitOfWork, person: Person, now: datetime) -> None:
 
 
 CORE = PersonalData("profil_et_collectifs", _export_core, _forget_core)
+
+
+# --- the daily retention purge, as due work
+
+PURGE = "privacy_purge"
+# When the purge runs, in the bot's time zone: a quiet hour.
+PURGE_AT = time(3, 30)
+
+
+def next_purge(now: datetime, zone: ZoneInfo) -> datetime:
+    """The next PURGE_AT in `zone` strictly after `now`."""
+    local = now.astimezone(zone)
+    at = datetime.combine(local.date(), PURGE_AT, tzinfo=zone)
+    if at <= local:
+        at = datetime.combine(local.date() + timedelta(days=1), PURGE_AT, tzinfo=zone)
+    return at.astimezone(now.tzinfo)
+
+
+async def schedule_purge(uow: UnitOfWork, now: datetime, zone: ZoneInfo) -> bool:
+    """Schedule the next daily purge. Its key is its day: however many processes start, or
+    however often a run reschedules it, one row per day; False when it was there already."""
+    at = next_purge(now, zone)
+    day = at.astimezone(zone).date().isoformat()
+    return await uow.due.schedule(key=f"{PURGE}:{day}", kind=PURGE, due_at=at, now=now)
+
+
+async def run_purge(
+    uow: UnitOfWork, now: datetime, zone: ZoneInfo, months: int, parts: Sequence[PersonalData]
+) -> int:
+    """The day's purge (idempotent), then the next day's row."""
+    forgotten = await purge_departed(uow, now, months, parts)
+    await schedule_purge(uow, now, zone)
+    return forgotten

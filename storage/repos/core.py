@@ -3,11 +3,11 @@ conversations."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, inspect, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, inspect, or_, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -32,6 +32,10 @@ from storage.repos.base import Repo
 # SQLite (SQLAlchemy then finds its compiled form in its cache). Values come as parameters.
 _INBOX = cast(Table, InboxUpdate.__table__)
 _inbox = _INBOX.c
+# The advisory locks that keep one chat's updates in order across processes (the second key
+# is the chat id's hash); bot.lease uses the namespace before this one.
+CHAT_LOCK_NAMESPACE = 0x54697374
+
 _FINISH = (
     update(_INBOX)
     .where(
@@ -131,12 +135,53 @@ class InboxRepo(Repo):
         )
         return result.rowcount == 1
 
-    async def waiting(self, bot_id: int, limit: int = 1000) -> list[InboxUpdate]:
+    async def lock_chat(self, chat_id: int | None) -> None:
+        """PostgreSQL: wait until no other process's transaction handles this chat, then hold
+        the chat until this transaction ends (an advisory transaction lock). With several
+        processes behind one webhook, one chat's updates are thus handled one at a time.
+        Nothing on SQLite, where one process handles every update."""
+        if self.dialect != "postgresql" or chat_id is None:
+            return
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, hashtext(:chat))"),
+            {"ns": CHAT_LOCK_NAMESPACE, "chat": str(chat_id)},
+        )
+
+    async def handled_elsewhere(self, bot_id: int, update_id: int) -> bool:
+        """The update is in the inbox and no longer waiting: another process handled it."""
+        state = await self.session.scalar(
+            select(InboxUpdate.state).where(
+                InboxUpdate.bot_id == bot_id, InboxUpdate.update_id == update_id
+            )
+        )
+        return state is not None and state != InboxState.PENDING
+
+    async def waiting_before(
+        self, bot_id: int, chat_id: int, update_id: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """The chat's updates older than `update_id` still waiting, in order: (id, JSON)."""
+        rows = await self.session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.payload)
+            .where(
+                InboxUpdate.bot_id == bot_id,
+                InboxUpdate.state == InboxState.PENDING,
+                InboxUpdate.chat_id == chat_id,
+                InboxUpdate.update_id < update_id,
+            )
+            .order_by(InboxUpdate.update_id)
+        )
+        return [(int(i), dict(p)) for i, p in rows if p is not None]
+
+    async def waiting(
+        self, bot_id: int, limit: int = 1000, *, received_before: datetime | None = None
+    ) -> list[InboxUpdate]:
+        query = select(InboxUpdate).where(
+            InboxUpdate.bot_id == bot_id, InboxUpdate.state == InboxState.PENDING
+        )
+        if received_before is not None:
+            query = query.where(InboxUpdate.received_at < received_before)
         rows = await self.session.scalars(
-            select(InboxUpdate)
-            .where(InboxUpdate.bot_id == bot_id, InboxUpdate.state == InboxState.PENDING)
-            .order_by(InboxUpdate.received_at, InboxUpdate.update_id)
-            .limit(limit)
+            query.order_by(InboxUpdate.received_at, InboxUpdate.update_id).limit(limit)
         )
         return list(rows)
 
@@ -208,26 +253,37 @@ class DueRepo(Repo):
         return list(rows)
 
     async def claim_batch(
-        self, now: datetime, stale_before: datetime, worker: str, limit: int
+        self,
+        now: datetime,
+        stale_before: datetime,
+        worker: str,
+        limit: int,
+        *,
+        skip_kinds: Collection[str] = (),
     ) -> list[dict[str, Any]]:
         """Claim up to `limit` rows due now in one atomic statement; their values, in due
-        order. A row another worker claims meanwhile is not matched again."""
+        order. A row another worker claims meanwhile is not matched again; on PostgreSQL the
+        rows are picked `FOR UPDATE SKIP LOCKED`, so workers claiming at once take different
+        rows instead of queueing on the same ones. Rows of `skip_kinds` are left to others."""
         table = cast(Table, DueWork.__table__)
         c = table.c
         claimable = and_(
             c.status == "pending",
             or_(c.claimed_at.is_(None), c.claimed_at < stale_before),
         )
-        due = (
-            select(c.id)
-            .where(claimable, c.due_at <= now)
-            .order_by(c.due_at, c.id)
-            .limit(limit)
-            .scalar_subquery()
-        )
+        if skip_kinds:
+            claimable = and_(claimable, c.kind.not_in(list(skip_kinds)))
+        pick = select(c.id).where(claimable, c.due_at <= now).order_by(c.due_at, c.id).limit(limit)
+        if self.dialect == "postgresql":
+            # In a CTE, picked once: as `id IN (subquery)` PostgreSQL may run the LIMIT again
+            # for each row and claim more than `limit`.
+            picked = pick.with_for_update(skip_locked=True).cte("picked")
+            chosen: Any = c.id == picked.c.id
+        else:
+            chosen = c.id.in_(pick.scalar_subquery())
         stmt = (
             update(table)
-            .where(c.id.in_(due), claimable)
+            .where(chosen, claimable)
             .values(claimed_at=now, claimed_by=worker, attempts=c.attempts + 1)
             .returning(c.id, c.key, c.kind, c.due_at, c.collective_id, c.payload, c.attempts)
         )
@@ -235,11 +291,12 @@ class DueRepo(Repo):
         rows = [dict(row._mapping) for row in await connection.execute(stmt)]
         return sorted(rows, key=lambda r: (r["due_at"], r["id"]))
 
-    async def next_due(self) -> datetime | None:
-        """When the earliest pending row is due (claimed or not)."""
-        return await self.session.scalar(
-            select(func.min(DueWork.due_at)).where(DueWork.status == "pending")
-        )
+    async def next_due(self, *, skip_kinds: Collection[str] = ()) -> datetime | None:
+        """When the earliest pending row is due (claimed or not), `skip_kinds` aside."""
+        query = select(func.min(DueWork.due_at)).where(DueWork.status == "pending")
+        if skip_kinds:
+            query = query.where(DueWork.kind.not_in(list(skip_kinds)))
+        return await self.session.scalar(query)
 
     async def claim(self, work_id: int, now: datetime, stale_before: datetime, worker: str) -> bool:
         """Atomic claim: only one worker's UPDATE matches the row."""

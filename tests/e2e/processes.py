@@ -105,3 +105,49 @@ def register_steps(G: int, C: int) -> list[Step]:
         (C, None, "press", "Garder ces maillons", C, "En quelle langue"),
         (C, None, "press", "Français", G, "le collectif est ouvert"),
     ]
+
+
+WEBHOOK_SECRET = "e2e-webhook_secret"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_webhook_bot(
+    sandbox_url: str,
+    database_url: str,
+    tmp_path: Path,
+    *,
+    port: int,
+    url: str | None = None,
+    **settings: str,
+) -> subprocess.Popen[str]:
+    """`tisserand webhook` against the sandbox, serving on 127.0.0.1:`port`; Telegram (the
+    sandbox) is told to call `url` (by default, that very port)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TISSERAND_")}
+    env.update(
+        TISSERAND_TOKEN=TOKEN,
+        TISSERAND_API_BASE_URL=f"{sandbox_url}/bot",
+        TISSERAND_DATABASE_URL=database_url,
+        TISSERAND_DUE_INTERVAL="1",
+        TISSERAND_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
+    env.update({f"TISSERAND_{k.upper()}": v for k, v in settings.items()})
+    hook = url or f"http://127.0.0.1:{port}/telegram"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "webhook", "--url", hook, "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert "Webhook" in line, line + (process.stderr.read() if process.stderr else "")
+    return process
