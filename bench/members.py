@@ -36,7 +36,6 @@ class Collective:
         await rig.act(sb.send_text(a, None, WOOL["territoire"]))
         await rig.act(sb.press(a, None, WOOL["vision"]))
         await rig.act(sb.press(a, None, "Garder ces maillons"))
-        await rig.act(sb.press(a, None, "Europe/Paris"))
         await rig.act(sb.press(a, None, "Français"))
         await fill(rig, a)
         await settle(rig)
@@ -52,7 +51,7 @@ class Collective:
 async def fill(rig: Any, user: Any) -> int:
     sb = rig.sandbox
     await rig.act(sb.send_text(user, None, "GAEC des Estives"))
-    await rig.act(sb.press(user, None, "Entreprise"))
+    await rig.act(sb.press(user, None, "Entreprise ou exploitation"))
     await rig.act(sb.press(user, None, "Élevage"))
     await rig.act(sb.press(user, None, "Valider"))
     await rig.act(sb.send_text(user, None, "Allanche"))

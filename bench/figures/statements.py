@@ -90,7 +90,7 @@ async def count_paths(options: Options, members: int, collectives: int) -> dict[
         await measure("/rejoindre in the group", h.say(me, group, "/rejoindre"))
         await measure("join link (asks Telegram)", h.press(me, group, "Rejoindre en privé"))
         await measure("profile step: typed answer", h.say(me, None, "GAEC des Estives"))
-        await measure("profile step: choice", h.press(me, None, "Entreprise"))
+        await measure("profile step: choice", h.press(me, None, "Entreprise ou exploitation"))
         await measure("profile step: toggle", h.press(me, None, "Élevage"))
         await measure("profile step: Valider", h.press(me, None, "Valider"))
         await h.say(me, None, "Allanche")

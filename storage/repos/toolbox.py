@@ -88,18 +88,20 @@ class ToolboxRepo(Repo):
 
 class SearchRepo(Repo):
     async def put(self, collective_id: int, kind: str, ref_id: int, title: str, body: str) -> None:
-        found = await self.session.scalar(
-            select(SearchEntry).where(SearchEntry.kind == kind, SearchEntry.ref_id == ref_id)
+        """Insert or refresh one row's text, in one statement (a profile edit pays for one)."""
+        stmt = self._insert(SearchEntry.__table__).values(
+            collective_id=collective_id, kind=kind, ref_id=ref_id, title=title, body=body
         )
-        if found is None:
-            self.session.add(
-                SearchEntry(
-                    collective_id=collective_id, kind=kind, ref_id=ref_id, title=title, body=body
-                )
-            )
-        else:
-            found.collective_id, found.title, found.body = collective_id, title, body
-        await self.session.flush()
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "ref_id"],
+            set_={
+                "collective_id": stmt.excluded.collective_id,
+                "title": stmt.excluded.title,
+                "body": stmt.excluded.body,
+            },
+        )
+        connection = await self.session.connection()
+        await connection.execute(stmt)
 
     async def drop(self, kind: str, ref_id: int) -> None:
         await self.session.execute(
