@@ -75,7 +75,11 @@ async def measure(options: Options, samples: Samples) -> None:
         collective = Collective(rig, size)
         await collective.register()
         options.say(f"{size} members join")
-        await closed_loop([partial(collective.join, u) for u in collective.users])
+
+        async def join(user: Any) -> None:
+            await collective.join(user)
+
+        await closed_loop([partial(join, u) for u in collective.users])
         await settle(rig)
         fsb = sandbox()
         users = [fsb.add_user(f"Acteur{i}", last_name="Test") for i in range(size)]
