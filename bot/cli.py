@@ -244,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_sandbox(args.host, args.port))
         if args.command == "db":
             return _db_upgrade(_settings())
+        if args.command in ("export", "digest") and (code := _existing_database()) is not None:
+            return code
         if args.command == "export":
             from bot.digest_cli import export_command
 
@@ -287,6 +289,32 @@ def _up_to_date(settings: Settings) -> bool:
     from storage.migrate import up_to_date
 
     return up_to_date(settings.database_url)
+
+
+def _existing_database() -> int | None:
+    """`export` and `digest` read a bot's database: it must exist (no empty file made on the
+    way), answer, and be up to date (SQLite is brought up to date, as `run` does). None when
+    it is ready, else the exit code, the reason said in one line."""
+    from sqlalchemy.engine import make_url
+
+    settings = _settings()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        path = Path(url.database).expanduser()
+        if not path.exists():
+            print(
+                f"tisserand: pas de base de données à lire ici ({path}) ; indiquez celle du bot"
+                " avec TISSERAND_DATABASE_URL.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    if (problem := _database_problem(settings)) is not None:
+        print(f"tisserand: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite and not _up_to_date(settings) and _db_upgrade(settings) != 0:
+        return 1
+    return None
 
 
 def _database_problem(settings: Settings) -> str | None:

@@ -17,6 +17,7 @@ from bot.sandbox.core import SandboxChat, SandboxUser
 from bot.sandbox.harness import Harness
 from tests.bot.survey_helpers import CLOSING, SIMPLE, answer_needs, launched, until
 from tests.bot.votes_helpers import open_vote
+from tests.conftest import BACKEND
 from tests.helpers import actor, journal_kinds, nb, scene
 
 HOSTILE = '=HYPERLINK("http://x") <b>{{ 7*7 }}</b>'
@@ -135,3 +136,24 @@ async def test_a_collective_with_no_activity_exports_empty_tables(harness: Harne
     archive, tables = read_zip(document[1])
     assert len(tables["membres.csv"]) == 2  # the header and Claire
     assert len(tables["votes.csv"]) == 1
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="a SQLite file that is missing or not migrated")
+def test_the_command_line_reads_only_a_bot_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    missing = tmp_path / "nowhere.db"
+    monkeypatch.setenv("TISSERAND_DATABASE_URL", f"sqlite+aiosqlite:///{missing}")
+    for command in (["export", "filiere-laine"], ["digest", "filiere-laine", "--preview"]):
+        assert main(command) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.startswith("tisserand: pas de base de données à lire ici"), error
+        assert "Traceback" not in error
+    assert not missing.exists()  # no empty database made on the way
+    empty = tmp_path / "empty.db"
+    empty.touch()  # a file no bot ever used: brought up to date, then nothing to export
+    monkeypatch.setenv("TISSERAND_DATABASE_URL", f"sqlite+aiosqlite:///{empty}")
+    assert main(["export", "filiere-laine"]) == 2
+    assert "aucun collectif ne s'appelle" in capsys.readouterr().err
