@@ -34,8 +34,11 @@ async def test_the_synthese_tells_the_toolbox_and_the_checklist(harness: Harness
     synthese = next(
         m.plain for m in reversed(h.sandbox.bot_messages(claire)) if "Synthèse" in m.plain
     )
-    assert nb("« Guide du lavage de la laine » — Soutien au développement économique") in synthese
-    assert nb("Diagnostic territorial : 1 faite sur 5") in synthese
+    lines = synthese.splitlines()
+    # One line each (a block tag at a line's end would join them).
+    assert nb("• « Guide du lavage de la laine » — Soutien au développement économique") in lines
+    assert nb("• Diagnostic territorial : 1 faite sur 5") in lines
+    assert nb("• Organisation interne : 0 faite sur 5") in lines
     assert "Acteur0" not in synthese  # the resource's author is never named
     # A week later, nothing new in the toolbox: neither section.
     h.clock.set(START + timedelta(days=9))
