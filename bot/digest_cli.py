@@ -28,7 +28,7 @@ async def digest_command(settings: Settings, slug: str, *, preview: bool, out: P
             if collective is None:
                 print(f"tisserand: aucun collectif ne s'appelle « {slug} ».", file=sys.stderr)
                 return EXIT_USAGE
-            digest = await svc.build(uow, collective, now)
+            digest = await svc.preview(uow, collective, now)
             lang = collective.language
             output = (
                 digests.quiet_output(digest, lang, now)

@@ -70,7 +70,7 @@ async def resume(ctx: Ctx, collective: Collective) -> None:
 async def preview(ctx: Ctx, collective: Collective) -> None:
     """The synthèse as it would go out now, with what it covers and when it really goes."""
     now = ctx.now
-    digest = await svc.build(ctx.uow, collective, now)
+    digest = await svc.preview(ctx.uow, collective, now)
     settings = await svc.settings_of(ctx.uow, collective, now)
     subs = await svc.repo(ctx.uow).subscriptions(collective.id, ("active",))
     ctx.say(

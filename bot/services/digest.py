@@ -559,6 +559,12 @@ PROVIDERS: list[Provider] = [
 ]
 
 
+async def preview(uow: UnitOfWork, collective: Collective, now: datetime) -> Digest:
+    """The synthèse as it would go out now, what happened at this very instant included (a
+    clock that does not move, as in the shell, stamps the latest events with `now`)."""
+    return await build(uow, collective, now + timedelta(microseconds=1))
+
+
 async def build(
     uow: UnitOfWork,
     collective: Collective,
