@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 import os
 import re
 import unicodedata
@@ -39,11 +40,16 @@ HELP = """Commandes du shell (toute autre ligne part comme un message) :
                       espaces et guillemets indifférents) ; :bouton 2 touche le deuxième
   :boutons            les boutons du dernier message du bot ici
   :rejoint / :quitte  entrer dans le groupe courant, ou en sortir
-  :attendre 2h        avancer l'horloge (30m, 2h, 1j) et faire ce qui est dû
+  :fichier CHEMIN     envoyer un fichier au bot, ici (un tableau à importer, un document)
+  :attendre 2h        avancer l'horloge (30m, 2h, 1j) et faire ce qui est dû ; l'horloge du
+                      shell ne bouge pas seule : ce que le bot fait plus tard (un rappel, un
+                      accueil groupé, une synthèse) attend un :attendre
   :qui                qui parle, et où
   :aide               cette aide ;  :fin  quitter (tout est gardé pour la prochaine fois)"""
 
 STATE_VERSION = 1
+# Telegram's limit for one message; a client splits a longer text.
+TEXT_LIMIT = 4096
 
 
 def normalize(text: str) -> str:
@@ -109,8 +115,12 @@ class Shell:
         *,
         saved: dict[str, Any] | None = None,
         out: Callable[[str], None] = print,
+        received: Path | None = None,
     ) -> None:
         self.h = harness
+        # Where the files the bot sends are written, to open them (None: not written).
+        self.received = received
+        self.written: set[tuple[int, int]] = set()
         self.sb = harness.sandbox
         self.out = out
         self.transcript = Transcript(self.sb, echo=True, out=out)
@@ -128,6 +138,13 @@ class Shell:
         chat = saved.get("chat")
         if isinstance(chat, int) and chat in self.sb.chats:
             self.chat = self.sb.chat(chat)
+
+    def mark_received(self) -> None:
+        """Files the bot sent before this start were written then: not again."""
+        for chat_id in [*self.sb.users, *self.sb.chats]:
+            for message in self.sb.bot_messages(chat_id):
+                if message.document is not None or message.photo is not None:
+                    self.written.add((chat_id, message.message_id))
 
     # --- who and where
 
@@ -183,8 +200,18 @@ class Shell:
         finally:
             self.transcript.capture()
             self._follow(start)
+            self._write_received()
 
     async def _send(self, text: str) -> None:
+        if len(text) > TEXT_LIMIT:
+            # What a Telegram client does with a long text: several messages, in order.
+            parts = [text[i : i + TEXT_LIMIT] for i in range(0, len(text), TEXT_LIMIT)]
+            self.say(
+                f"texte de {len(text)} caractères : Telegram l'envoie en {len(parts)} messages"
+            )
+            for part in parts:
+                await self._send(part)
+            return
         if not self._in_chat():
             assert self.chat is not None
             self.say(
@@ -218,6 +245,8 @@ class Shell:
             await self._leave()
         elif command == ":attendre":
             await self._wait(rest)
+        elif command == ":fichier":
+            await self._send_file(rest)
         elif command == ":qui":
             self.say(f"vous êtes {self.user.first_name}, {self.where()}")
         elif command == ":aide":
@@ -225,6 +254,47 @@ class Shell:
         else:
             self.say(f"commande inconnue : {command}. Tapez :aide pour la liste")
         return True
+
+    async def _send_file(self, where: str) -> None:
+        if not where:
+            self.say("quel fichier ? Tapez :fichier suivi de son chemin")
+            return
+        path = Path(where.strip("\"'")).expanduser()
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            self.say(f"impossible de lire {path} : {exc.strerror or type(exc).__name__}")
+            return
+        if not self._in_chat():
+            assert self.chat is not None
+            self.say(
+                f"{self.user.first_name} n'est pas dans le groupe {quoted(self.chat.title or '')}"
+                " : tapez :rejoint pour y entrer"
+            )
+            return
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        self.sb.send_document(self.user, self.chat, path.name, content, mime=mime)
+        await self.h.flush()
+
+    def _write_received(self) -> None:
+        """Write each file the bot sent (documents, images) beside the database, once."""
+        if self.received is None:
+            return
+        for chat_id in [*self.sb.users, *self.sb.chats]:
+            for message in self.sb.bot_messages(chat_id):
+                if (chat_id, message.message_id) in self.written:
+                    continue
+                if message.document is not None:
+                    name, content = message.document[0], message.document[1]
+                elif message.photo is not None:
+                    name, content = f"image-{message.message_id}.png", message.photo
+                else:
+                    continue
+                self.written.add((chat_id, message.message_id))
+                self.received.mkdir(parents=True, exist_ok=True)
+                target = self.received / f"{message.message_id}-{Path(name).name}"
+                target.write_bytes(content)
+                self.say(f"fichier reçu, enregistré sous {target}")
 
     async def _switch_group(self, title: str) -> None:
         found = self._group(title)
@@ -350,6 +420,7 @@ class Files:
         base = db.with_suffix("") if db.suffix == ".db" else db
         self.sandbox = base.with_name(base.name + ".sandbox.json")
         self.shell = base.with_name(base.name + ".shell.json")
+        self.received = base.with_name(base.name + "-fichiers")
 
     def database_files(self) -> list[Path]:
         return [self.db.with_name(self.db.name + suffix) for suffix in ("", "-wal", "-shm")]
@@ -417,7 +488,8 @@ async def run_shell(
     settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db}"})
     async with Harness(settings, clock=clock, sandbox=sandbox) as harness:
         await _number_after_the_inbox(harness)
-        shell = Shell(harness, saved=saved, out=out)
+        shell = Shell(harness, saved=saved, out=out, received=files.received)
+        shell.mark_received()
         out("Tisserand — le shell du bac à sable. Tapez :aide pour la liste des commandes.")
         if sandbox is None:
             shell.say(f"vous êtes {shell.user.first_name}, {shell.where()} ; base : {db}")

@@ -167,3 +167,33 @@ def test_delays() -> None:
     assert parse_delay("30m").total_seconds() == 1800  # type: ignore[union-attr]
     assert parse_delay("1j").days == 1  # type: ignore[union-attr]
     assert parse_delay("bientôt") is None
+
+
+async def test_files_go_both_ways_and_long_texts_are_split(tmp_path: Path) -> None:
+    sheet = tmp_path / "acteurs.csv"
+    sheet.write_text(
+        "organisation;famille;maillon;commune;contact\n"
+        "Ferme du Puy Mary;Entreprise ou exploitation;Élevage;Salers;ferme@exemple.fr\n",
+        encoding="utf-8",
+    )
+    terminal = await play(
+        tmp_path,
+        *SETUP,
+        ":prive",
+        "/importer",
+        f":fichier {sheet}",
+        ":fichier /nulle/part.csv",
+        "/export",
+        "x" * 5000,
+    )
+    text = terminal.text
+    assert nb("Aperçu de l'import — acteurs.csv") in text
+    assert nb("1 ligne comprise") in text
+    assert typeset("(impossible de lire /nulle/part.csv : No such file or directory)") in text
+    saved = sorted((tmp_path / "shell-fichiers").glob("*.zip"))
+    assert len(saved) == 1 and saved[0].read_bytes().startswith(b"PK")
+    assert typeset(f"(fichier reçu, enregistré sous {saved[0]})") in text
+    assert typeset("(texte de 5000 caractères : Telegram l'envoie en 2 messages)") in text
+    # A restart does not write the same files again.
+    again = await play(tmp_path, ":qui")
+    assert "fichier reçu" not in again.text
