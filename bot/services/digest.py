@@ -430,7 +430,13 @@ async def votes_section(
     if not rows and not decisions:
         return None
     closed = [
-        {"title": v.title, "outcome": v.outcome or "closed", "voters": v[6], "electors": v[7]}
+        {
+            "title": v.title,
+            "outcome": v.outcome or "closed",
+            "voters": v[6],
+            "electors": v[7],
+            "winner": _winner(v.result),
+        }
         for v in rows
         if v.status == "closed"
     ]
@@ -450,6 +456,13 @@ async def votes_section(
             "tz": collective.timezone,
         },
     )
+
+
+def _winner(result: dict[str, Any] | None) -> str | None:
+    """The option a majority judgment retained (its ranking's first), if one did."""
+    if not result or result.get("outcome") != "winner" or not result.get("ranking"):
+        return None
+    return str(result["ranking"][0].get("option") or "") or None
 
 
 async def meetings_section(

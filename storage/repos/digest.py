@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, distinct, func, or_, select, update
 
 from storage.models import (
+    VoteRound,
     AgendaItem,
     AnonymousResponse,
     Decision,
@@ -215,7 +216,9 @@ class DigestRepo(Repo):
                 Vote.closes_at,
                 voters,
                 electors,
+                VoteRound.result,
             )
+            .outerjoin(VoteRound, and_(VoteRound.vote_id == Vote.id, VoteRound.number == Vote.round))
             .where(
                 Vote.collective_id == collective_id,
                 or_(

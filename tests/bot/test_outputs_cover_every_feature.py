@@ -82,3 +82,29 @@ async def test_the_journal_files_the_toolbox_under_ressources(harness: Harness) 
     assert "Guide du lavage de la laine" in page
     assert "Dresser une cartographie" in page
     assert "a rejoint le collectif" not in page
+
+
+async def test_the_synthese_names_the_option_a_majority_judgment_retained(
+    harness: Harness,
+) -> None:
+    from tests.bot.votes_helpers import collective_with, follow, open_vote
+
+    h = harness
+    group, claire, users = await collective_with(h, 2)
+    await open_vote(
+        h,
+        claire,
+        "Nom du lieu totem",
+        method="Jugement majoritaire",
+        options="La Grange\nLe Moulin",
+    )
+    for user, grades in ((users[0], ("Excellent", "Passable")), (users[1], ("Bien", "Bien"))):
+        await h.press(user, group, "Voter (en privé)")
+        await follow(h, user)
+        for grade in grades:
+            await h.press(user, None, grade)
+        await h.press(user, None, "Valider mon vote")
+    await h.tick(timedelta(days=2))
+    await h.say(claire, None, "/resume")
+    synthese = next(m.plain for m in reversed(h.sandbox.bot_messages(claire)) if "Votes" in m.plain)
+    assert nb("« Nom du lieu totem » : option retenue : « La Grange »") in synthese
