@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import and_, distinct, func, or_, select, update
 
 from storage.models import (
-    VoteRound,
     AgendaItem,
     AnonymousResponse,
     Decision,
@@ -30,6 +29,7 @@ from storage.models import (
     Vote,
     VoteElector,
     VoteRoll,
+    VoteRound,
 )
 from storage.repos.base import Repo
 
@@ -218,7 +218,9 @@ class DigestRepo(Repo):
                 electors,
                 VoteRound.result,
             )
-            .outerjoin(VoteRound, and_(VoteRound.vote_id == Vote.id, VoteRound.number == Vote.round))
+            .outerjoin(
+                VoteRound, and_(VoteRound.vote_id == Vote.id, VoteRound.number == Vote.round)
+            )
             .where(
                 Vote.collective_id == collective_id,
                 or_(
