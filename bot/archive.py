@@ -139,7 +139,7 @@ async def charter_tables(uow: UnitOfWork, collective: Collective) -> list[Table]
 
 
 async def meetings_tables(uow: UnitOfWork, collective: Collective) -> list[Table]:
-    header, rows = await roadmap_svc.meetings_table(uow, collective, collective.language)
+    header, rows = await roadmap_svc.meetings_table(uow, collective, collective.language, now())
     return [("reunions", header, rows)]
 
 

@@ -251,7 +251,7 @@ async def export_button(ctx: Ctx, collective_id: int, what: str) -> None:
 
     collective = await collectives_svc.find(ctx.uow, collective_id)
     if what == "csv":
-        content = await roadmap.meetings_csv(ctx.uow, collective, ctx.me, ctx.lang)
+        content = await roadmap.meetings_csv(ctx.uow, collective, ctx.me, ctx.lang, ctx.now)
         text = render("meetings/export_caption", ctx.person_lang, c=collective, what="reunions.csv")
         send_file(ctx, "reunions.csv", content, text)
     else:

@@ -336,20 +336,32 @@ async def markable(uow: UnitOfWork, collective: Collective, person: Person) -> l
 # --- exports
 
 
+def _status(meeting: Meeting, now: datetime | None) -> str:
+    if meeting.status != "scheduled":
+        return str(meeting.status)
+    over = (
+        now is not None and meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now
+    )
+    return "held" if meeting.minutes_at is not None or over else "scheduled"
+
+
 def _local(moment: datetime | None, collective: Collective) -> datetime | None:
     return moment.astimezone(meetings_svc.zone(collective)) if moment is not None else None
 
 
-async def meetings_csv(uow: UnitOfWork, collective: Collective, actor: Person, lang: str) -> bytes:
+async def meetings_csv(
+    uow: UnitOfWork, collective: Collective, actor: Person, lang: str, now: datetime | None = None
+) -> bytes:
     """reunions.csv: every meeting, with its answers and who attended."""
     await require_role(uow, collective, actor, ANIMATORS)
-    return csv_bytes(*await meetings_table(uow, collective, lang))
+    return csv_bytes(*await meetings_table(uow, collective, lang, now))
 
 
 async def meetings_table(
-    uow: UnitOfWork, collective: Collective, lang: str
+    uow: UnitOfWork, collective: Collective, lang: str, now: datetime | None = None
 ) -> tuple[list[str], list[list[Cell]]]:
-    """The table of reunions.csv (and of the export archive): header and rows."""
+    """The table of reunions.csv (and of the export archive): header and rows. A meeting
+    still « prévue » that has its minutes, or is over at `now`, reads « tenue »."""
     mr = uow.repo(MeetingRepo)
     decisions = await repo(uow).decision_counts(collective.id)
     rows: list[list[Cell]] = []
@@ -371,7 +383,7 @@ async def meetings_table(
                 meeting.title,
                 meeting.place,
                 meeting.visio_url,
-                caption(f"meetings/status_{meeting.status}", lang),
+                caption(f"meetings/status_{_status(meeting, now)}", lang),
                 " ; ".join(agenda),
                 counts["yes"],
                 counts["maybe"],

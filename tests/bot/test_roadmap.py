@@ -300,6 +300,7 @@ async def test_reunions_csv_and_actions_csv(harness: Harness) -> None:
     assert (values["je viens"], values["peut-être"], values["présences"]) == ("2", "1", "2")
     assert values["personnes présentes"] == "Acteur0 Test, Acteur2 Test"
     assert (values["décisions"], values["compte rendu"]) == ("2", "oui")
+    assert values["statut"] == "tenue"  # held, with its minutes: no longer « prévue »
     await h.say(claire, None, "/actions")
     await h.press(claire, None, "Exporter les actions (CSV)")
     name, content, _ = document(h, claire)
