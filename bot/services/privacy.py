@@ -148,8 +148,11 @@ async def _forget_core(uow: UnitOfWork, person: Person, now: datetime) -> None:
         if member.status != MembershipStatus.LEFT and collective is not None:
             # Leaving as if the group was left: the last animator hands over automatically.
             await leave(uow, collective, person, now, via="erased")
+        # What would single the person out among a few members goes too (famille, maillons).
         member.organisation = None
         member.commune = None
+        member.famille = None
+        await uow.memberships.set_maillons(member, [])
         member.directory_consent = False
         if member.role == Role.ANIMATEUR:
             member.role = Role.MEMBRE

@@ -62,6 +62,7 @@ async def test_forgetting_erases_for_good_and_keeps_the_collective_standing(
             None,
             False,
         )
+        assert (member.famille, member.maillon_ids) == (None, [])
         assert (
             await uow.session.scalar(select(Conversation).where(Conversation.person_id == gone.id))
             is None
