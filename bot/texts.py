@@ -32,6 +32,11 @@ def language_of(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def fr_day(local: datetime) -> str:
+    """The day of the month in a French date pattern: « 1er » for the first, as written."""
+    return "'1er'" if local.day == 1 else "d"
+
+
 def format_when(moment: datetime, tz: str, lang: str, *, now: datetime | None = None) -> str:
     """« jeudi 3 décembre à 9 h 30 »: the year only when it is not the current one."""
     local = moment.astimezone(ZoneInfo(tz))
@@ -40,7 +45,7 @@ def format_when(moment: datetime, tz: str, lang: str, *, now: datetime | None = 
         pattern = "EEEE d MMMM" + ("" if same_year else " y") + " 'at' h:mm a"
         return format_datetime(local, pattern, locale="en")
     time = "H 'h'" if local.minute == 0 else "H 'h' mm"
-    pattern = "EEEE d MMMM" + ("" if same_year else " y") + " 'à' " + time
+    pattern = f"EEEE {fr_day(local)} MMMM" + ("" if same_year else " y") + " 'à' " + time
     return format_datetime(local, pattern, locale="fr")
 
 
@@ -52,7 +57,7 @@ def format_day(moment: datetime, tz: str, lang: str, now: datetime | None = None
     year = "" if same_year else " y"
     if lang == "en":
         return format_datetime(local, f"d MMM{year} 'at' h:mm a", locale="en")
-    return format_datetime(local, f"d MMM{year} 'à' H 'h' mm", locale="fr")
+    return format_datetime(local, f"{fr_day(local)} MMM{year} 'à' H 'h' mm", locale="fr")
 
 
 def _finalize(value: object) -> object:

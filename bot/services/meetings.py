@@ -26,7 +26,7 @@ from bot.live import open_live, touch
 from bot.services import journal
 from bot.services.errors import Refusal
 from bot.services.members import require_role
-from bot.texts import caption, format_when
+from bot.texts import caption, format_when, fr_day
 from storage.models import (
     AgendaItem,
     Collective,
@@ -286,7 +286,7 @@ def short_when(moment: datetime, collective: Collective, lang: str) -> str:
     if lang == "en":
         return format_datetime(local, "EEE d MMM, h:mm a", locale="en")
     clock = "H 'h'" if local.minute == 0 else "H 'h' mm"
-    return format_datetime(local, "EEE d MMM, " + clock, locale="fr")
+    return format_datetime(local, f"EEE {fr_day(local)} MMM, " + clock, locale="fr")
 
 
 def relative_when(start: datetime, collective: Collective, lang: str, now: datetime) -> str:

@@ -180,7 +180,11 @@ async def add_action(
             "action_id": action.id,
             "text": text[:200],
             "due_on": due_on.isoformat(),
-            "due": format_date(due_on, "d MMMM y", locale=collective.language),
+            "due": format_date(
+                due_on,
+                ("'1er'" if due_on.day == 1 and collective.language == "fr" else "d") + " MMMM y",
+                locale=collective.language,
+            ),
             "levier": levier,
         },
     )

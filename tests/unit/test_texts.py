@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bot.texts import MESSAGES, format_when, label, template_names
+from bot.texts import MESSAGES, format_day, format_when, label, template_names
 
 
 def test_every_message_exists_in_both_languages() -> None:
@@ -34,6 +34,10 @@ def test_dates_are_written_the_french_way() -> None:
     assert format_when(meeting.replace(year=2027), "Europe/Paris", "fr", now=now).endswith(
         "2027 à 9 h 30"
     )
+    first = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    assert format_when(first, "Europe/Paris", "fr", now=first) == "lundi 1er février à 10 h"
+    assert format_day(first, "Europe/Paris", "fr", now=first) == "1er févr. à 10 h 00"
+    assert format_when(first, "Europe/Paris", "en", now=first) == "Monday 1 February at 10:00 AM"
 
 
 def test_the_guide_has_six_leviers_in_its_order() -> None:
