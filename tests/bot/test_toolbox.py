@@ -444,6 +444,10 @@ async def test_search_ranks_folds_and_keeps_people_private(harness: Harness) -> 
     assert "Adopter la charte" in text
     assert "Rédiger la charte" not in text and "Organisation 0" not in text
     assert "je ne les montre qu'en privé" in text
+    # One alone: the pronoun agrees.
+    text = await _search(h, jeanne, group, "/chercher rédiger")
+    assert "1 autre résultat nomme des personnes" in text, text
+    assert "je ne le montre qu'en privé" in text
     assert h.last(group).buttons == [["Ouvrir en privé"]]
     await h.press(jeanne, group, "Ouvrir en privé")
     assert "/chercher suivi des mots" in h.last(jeanne).plain
