@@ -46,9 +46,10 @@ async def test_a_5000_character_organisation_is_refused_and_the_question_stays(
     # A Telegram client sends 5,000 characters as two messages: 4,096 then 904.
     await harness.say(user, None, "x" * 4096)
     reply = harness.last(user).plain
-    assert "200 caractères au plus" in reply and "en fait 4\u202f096" in reply
+    assert nb("Le nom de l'organisation ne doit pas dépasser 200 caractères ; le vôtre") in reply
+    assert "en compte 4\u202f096" in reply
     await harness.say(user, None, "x" * 904)
-    assert "en fait 904" in harness.last(user).plain
+    assert "en compte 904" in harness.last(user).plain
     member = await membership_of(harness, group, user)
     assert member is not None and member.organisation is None
     await harness.say(user, None, "Ferme du Causse")
