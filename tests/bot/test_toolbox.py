@@ -386,6 +386,8 @@ async def test_my_data_lists_my_resources_and_forgetting_keeps_them_unsigned(
     paul = users[0]
     await add_link(h, paul)
     await h.say(paul, None, "/mes_donnees")
+    summary = next(m for m in reversed(h.sandbox.bot_messages(paul)) if "Vos données" in m.plain)
+    assert nb("Et aussi : 1 ressource ajoutée.") in summary.plain, summary.plain
     content = next(data for name, data, _ in h.sandbox.files.values() if name == "mes-donnees.json")
     mine = json.loads(content)["ressources"]
     assert [r["titre"] for r in mine] == ["Guide du lavage de la laine"]
