@@ -220,9 +220,10 @@ async def test_links_that_are_not_web_links_are_refused(harness: Harness) -> Non
     # A Telegram client sends 5,000 characters as two messages: 4,096 then 904. Both are
     # refused (800 at most), so no fragment becomes the description.
     await h.say(paul, None, "x" * 4096)
-    assert nb(
-        "Cette réponse ne doit pas dépasser 800 caractères ; la vôtre en compte 4\u202f096."
-    ) in h.last(paul).plain
+    assert (
+        nb("Cette réponse ne doit pas dépasser 800 caractères ; la vôtre en compte 4\u202f096.")
+        in h.last(paul).plain
+    )
     await h.say(paul, None, "x" * 904)
     assert nb("la vôtre en compte 904.") in h.last(paul).plain
     await h.say(paul, None, "Court et utile.")
