@@ -294,7 +294,11 @@ def readme(archive: Archive) -> str:
     template = env.get_template(f"{lang}/archive/lisezmoi.j2")
     about = []
     for stem, header, rows in archive.tables:
-        kind = stem.split("-")[0]
+        # A table described on its own (charte-versions, charte-signataires), else by family
+        # (enquete-<slug>).
+        kind = stem.replace("-", "_")
+        if kind not in _DESCRIBED:
+            kind = stem.split("-")[0]
         known = kind in _DESCRIBED
         about.append(
             (
@@ -320,7 +324,8 @@ _DESCRIBED = {
     "membres",
     "enquete",
     "votes",
-    "charte",
+    "charte_versions",
+    "charte_signataires",
     "reunions",
     "actions",
     "ressources",

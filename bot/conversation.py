@@ -191,6 +191,8 @@ class Outcome:
     refresh: Question | None = None
     finished: Finished | None = None
     resume: ResumeOffer | None = None
+    # The question was passed (« Passer »): said as such, not as an answer.
+    skipped: bool = False
 
 
 YES, NO = "1", "0"
@@ -361,7 +363,9 @@ class Engine:
         if action == Action.SKIP and asked.can_skip:
             if step.cleared is not None:
                 await step.cleared(ctx)
-            return await self._advance(ctx, flow, step, (asked, label("skipped", lang)))
+            outcome = await self._advance(ctx, flow, step, (asked, label("skipped", lang)))
+            outcome.skipped = True
+            return outcome
         if action == Action.BACK and asked.can_back:
             history = list(ctx.data.get("_history", []))
             previous = flow.step(ctx, history.pop())

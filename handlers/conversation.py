@@ -48,7 +48,9 @@ async def show(ctx: Ctx, outcome: Outcome, *, pressed: bool, then: FollowUp | No
         if outcome.answered is not None and outcome.answered[1]:
             question, answer = outcome.answered
             ctx.edit_html(
-                text(ctx, question) + "\n\n" + ctx.text("conversation/answered", answer=answer)
+                text(ctx, question)
+                + "\n\n"
+                + ctx.text("conversation/answered", answer=answer, skipped=outcome.skipped)
             )
         else:
             ctx.edit_markup_off()

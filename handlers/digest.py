@@ -60,7 +60,7 @@ async def resume(ctx: Ctx, collective: Collective) -> None:
         ctx.say("digest/email_added", address=address, c=collective)
         await show_subscribers(ctx, collective, new_code=False, edit=False)
     elif word in CONTACT_WORDS:
-        address = svc.valid_email(" ".join(args[1:]))
+        address = svc.valid_email(" ".join(args[1:]), for_contact=True)
         await svc.set_contact(ctx.uow, collective, ctx.me, address, ctx.now)
         ctx.say("digest/contact_saved", address=address, c=collective)
     else:

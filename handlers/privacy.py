@@ -40,7 +40,12 @@ async def _send_my_data(ctx: Ctx) -> None:
         person=ctx.me,
         collectives=core["collectifs"],
         events=len(core["journal"]),
-        parts=[name for name in document if name != svc.CORE.name and document[name]],
+        # Each feature's part, with how many rows it holds (« 2 ressources ajoutées »).
+        parts=[
+            (name, len(value) if isinstance(value, list) else None)
+            for name, value in document.items()
+            if name != svc.CORE.name and value
+        ],
     )
     user_id = ctx.me.telegram_id
     caption = ctx.text("privacy/file_caption")

@@ -131,9 +131,13 @@ class Scene:
         await h.say(user, None, actor.organisation)
         await h.press(user, None, actor.famille)
         last = self.sb.last_bot_message(user)
-        if "Valider" in [label for row in last.buttons for label in row]:
-            for maillon in actor.maillons:
-                await h.press(user, None, maillon)
+        labels = [label for row in last.buttons for label in row]
+        if "Valider" in labels:
+            # Someone filling the profile again finds their maillons ticked (« ✅ Vente »):
+            # pressing one again would untick it. Tick what is missing, untick what is not theirs.
+            for label in labels:
+                if label.startswith("✅ ") != (label.removeprefix("✅ ") in actor.maillons):
+                    await h.press(user, None, label)
             await h.press(user, None, "Valider")
         await h.say(user, None, actor.commune)
         await h.press(user, None, "Oui, m'afficher" if actor.consent else "Non, merci")

@@ -255,7 +255,9 @@ async def unsubscribe_chat(uow: UnitOfWork, chat_id: int, now: datetime) -> list
     return stopped
 
 
-def valid_email(text: str) -> str:
+def valid_email(text: str, *, for_contact: bool = False) -> str:
+    """The address typed after `/resume ajouter` (or `/resume contact`: the refusal's example
+    names the command that was typed)."""
     address = text.strip().strip("<>").lower()
     local, at, domain = address.partition("@")
     if (
@@ -265,7 +267,7 @@ def valid_email(text: str) -> str:
         or len(address) > EMAIL_MAX
         or any(ch.isspace() or ch in "<>,;\"'()[]\\" for ch in address)
     ):
-        raise Refusal("digest_email_invalid")
+        raise Refusal("digest_email_invalid", contact=for_contact)
     return address
 
 

@@ -129,13 +129,15 @@ def _params(ctx: StepContext) -> dict[str, object]:
 
 
 def _typed(field: str, limit: int) -> Step:
-    """A typed answer kept on the membership (its current value offered when editing)."""
+    """A typed answer kept on the membership; its current value offered (« Garder « … » »)
+    when editing, or when someone who left fills their profile again."""
 
     async def save(ctx: StepContext, value: str) -> None:
         setattr(ctx.subject.member, field, value)
 
     async def current(ctx: StepContext) -> str | None:
-        return getattr(ctx.subject.member, field) if ctx.data.get("_single") else None
+        value: str | None = getattr(ctx.subject.member, field)
+        return value or None
 
     return Step(
         field,

@@ -53,6 +53,9 @@ async def test_export_sends_the_archive_in_private(harness: Harness) -> None:
     group, claire, users = await busy(h)
     await h.say(users[0], None, "/export")
     assert "Seule l'équipe d'animation" in h.last(users[0]).plain
+    # A charter: its two tables come along (and are described apart in LISEZMOI).
+    await h.say(claire, None, "/charte")
+    await h.press(claire, None, "Charger le modèle de charte")
     await h.say(claire, group, "/export")
     assert "je l'envoie en privé" in h.last(group).plain
     await h.say(claire, None, "/export")
@@ -97,6 +100,15 @@ async def test_export_sends_the_archive_in_private(harness: Harness) -> None:
     readme = archive.read("LISEZMOI.txt").decode()
     for n in names - {"LISEZMOI.txt"}:
         assert n in readme, n
+    # The two charter tables are told apart.
+    about = {
+        line.split(" (")[0][2:]: line.split(") : ".replace(" :", "\u202f:"), 1)[1]
+        for line in readme.splitlines()
+        if line.startswith("- charte-")
+    }
+    assert set(about) == {"charte-versions.csv", "charte-signataires.csv"}, readme
+    assert about["charte-versions.csv"] != about["charte-signataires.csv"]
+    assert "qui a signé la charte" in about["charte-signataires.csv"]
     bilan = archive.read("bilan-de-la-filiere.html").decode()
     assert bilan.startswith("<!doctype html>") and "http" not in bilan.replace(HOSTILE, "")
     assert "GAEC des Estives" in bilan

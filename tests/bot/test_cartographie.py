@@ -254,8 +254,14 @@ async def test_an_introduction_writes_to_both_and_gives_the_contact_otherwise(
     done = h.last(claire).parsed_text
     assert "Mise en relation faite" in done
     assert "GAEC des Estives a reçu un message de présentation" in done
-    for user in users:
-        assert "Une mise en relation" in h.last(user).parsed_text
+    for user, other in ((users[0], users[1]), (users[1], users[0])):
+        told = h.last(user).parsed_text
+        assert "Une mise en relation" in told
+        # The person to write to is named, with their @username when they have one.
+        name = " ".join(p for p in (other.first_name, other.last_name) if p)
+        assert f"Écrivez directement à {name}" in told, told
+        if other.username:
+            assert f"@{other.username}" in told
     # Twice is refused; nothing is sent again.
     before = h.last(users[0]).message_id
     await h.press(claire, None, f"Présenter n° {number}")

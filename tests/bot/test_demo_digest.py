@@ -27,5 +27,16 @@ async def test_the_demo_writes_the_synthese_and_the_archive(tmp_path: Path) -> N
     assert {"membres.csv", "votes.csv", "journal.csv", "LISEZMOI.txt"} <= names
     assert "bilan-de-la-filiere.html" in names
     transcript = (out / "transcript.md").read_text(encoding="utf-8").replace("\u202f", " ")
+    # Hugo, back in the group, fills his profile again and keeps his maillon.
+    hugo = next(
+        line
+        for line in (out / "acteurs.csv").read_text(encoding="utf-8-sig").splitlines()
+        if line.startswith("Boutique Laine & Co;")
+    )
+    assert hugo.split(";")[3] == "Vente", hugo
+    # The charter's drafting, marked done once the draft is published: never late.
+    assert "C'est fait : « Rédiger le projet de charte »" in transcript
+    assert "Échéance dans 2 jours (le 29 janvier)" not in transcript
+    assert "en retard" not in page and "en retard" not in transcript
     assert "C'est enregistré : ce groupe recevra la synthèse hebdomadaire" in transcript
     assert "Aperçu de la synthèse" in transcript

@@ -89,9 +89,13 @@ async def with_address(h: Harness) -> Any:
     assert (
         "elus@cc-hautes-terres.fr recevra la synthèse" in h.sandbox.bot_messages(claire)[-2].plain
     )
+    await h.say(claire, None, "/resume contact")
+    # The example names the command typed, not /resume ajouter.
+    assert nb("par exemple : /resume contact prenom.nom@exemple.fr.") in h.last(claire).plain
     await h.say(claire, None, "/resume contact animation@filiere-laine.fr")
     await h.say(claire, None, "/resume ajouter pas-une-adresse")
     assert "Je ne reconnais pas d'adresse" in h.last(claire).plain
+    assert "/resume ajouter prenom.nom@exemple.fr" in h.last(claire).plain
     return group, claire, users
 
 

@@ -46,9 +46,10 @@ async def test_a_5000_character_organisation_is_refused_and_the_question_stays(
     # A Telegram client sends 5,000 characters as two messages: 4,096 then 904.
     await harness.say(user, None, "x" * 4096)
     reply = harness.last(user).plain
-    assert "200 caractères au plus" in reply and "en fait 4\u202f096" in reply
+    assert nb("Le nom de l'organisation ne doit pas dépasser 200 caractères ; le vôtre") in reply
+    assert "en compte 4\u202f096" in reply
     await harness.say(user, None, "x" * 904)
-    assert "en fait 904" in harness.last(user).plain
+    assert "en compte 904" in harness.last(user).plain
     member = await membership_of(harness, group, user)
     assert member is not None and member.organisation is None
     await harness.say(user, None, "Ferme du Causse")
@@ -196,3 +197,32 @@ async def test_a_member_who_left_can_come_back(harness: Harness) -> None:
     await s.onboard(users[0], actor(org="Nouvelle org"), via_group=group)
     member = await membership_of(harness, group, users[0])
     assert member is not None and (member.status, member.organisation) == ("active", "Nouvelle org")
+
+
+async def test_someone_coming_back_finds_their_answers_offered(harness: Harness) -> None:
+    group, _, users = await wool_collective(harness)
+    jeanne = users[0]
+    await scene(harness).onboard(jeanne, actor(maillons=("Élevage", "Tonte")), via_group=group)
+    await harness.leave(jeanne, group)
+    harness.sandbox.join(jeanne, group)
+    await harness.flush()
+    await harness.say(jeanne, group, "/rejoindre")
+    await harness.press(jeanne, group, "Rejoindre en privé")
+    # The organisation given before is offered, like the maillons (already ticked).
+    assert [nb("Garder « GAEC des Estives »")] in harness.last(jeanne).buttons
+    await harness.press(jeanne, None, "Garder")
+    await harness.press(jeanne, None, "Entreprise ou exploitation")
+    buttons = harness.last(jeanne).buttons
+    assert ["✅ Élevage"] in buttons and ["✅ Tonte"] in buttons
+    await harness.press(jeanne, None, "Valider")
+    assert [nb("Garder « Allanche »")] in harness.last(jeanne).buttons
+    await harness.press(jeanne, None, "Garder")
+    await harness.press(jeanne, None, "Oui, m'afficher")
+    member = await membership_of(harness, group, jeanne)
+    assert member is not None
+    assert (member.status, member.organisation, member.commune) == (
+        "active",
+        "GAEC des Estives",
+        "Allanche",
+    )
+    assert len(member.maillon_ids) == 2

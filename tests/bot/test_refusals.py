@@ -45,7 +45,7 @@ async def test_an_ecosystem_setup_speaks_of_themes(harness: Harness) -> None:
     await harness.say(claire, None, ", ".join(f"Thème {i}" for i in range(16)))
     assert nb("15 thèmes au plus") in harness.last(claire).plain
     await harness.say(claire, None, "Production\n" + "x" * 101)
-    assert "Un thème compte 100 caractères au plus" in harness.last(claire).plain
+    assert "Un thème ne doit pas dépasser 100 caractères" in harness.last(claire).plain
 
 
 async def test_joining_before_the_setup_is_finished(harness: Harness) -> None:

@@ -97,6 +97,19 @@ async def test_the_closing_date_is_typed_in_french_and_checked(harness: Harness)
     assert "nominative ou anonyme" in h.last(claire).plain
 
 
+async def test_a_passed_question_reads_as_passed(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await launched(h, 1)
+    jeanne = users[0]
+    await h.press(jeanne, group, "Répondre")
+    await h.say(jeanne, None, "Élevage ovin")
+    await h.press(jeanne, None, "Passer")
+    passed = h.bot_texts(jeanne)[-2]
+    assert passed.endswith("Vous avez passé cette question."), passed
+    assert "Votre réponse" not in passed
+    assert "Question 3 sur" in h.last(jeanne).plain
+
+
 async def test_a_member_answers_one_question_at_a_time_then_sends(harness: Harness) -> None:
     h = harness
     group, claire, users = await launched(h, 2)

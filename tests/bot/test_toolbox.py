@@ -220,10 +220,12 @@ async def test_links_that_are_not_web_links_are_refused(harness: Harness) -> Non
     # A Telegram client sends 5,000 characters as two messages: 4,096 then 904. Both are
     # refused (800 at most), so no fragment becomes the description.
     await h.say(paul, None, "x" * 4096)
-    assert "800 caractères au plus" in h.last(paul).plain
-    assert "en fait 4\u202f096" in h.last(paul).plain
+    assert (
+        nb("Cette réponse ne doit pas dépasser 800 caractères ; la vôtre en compte 4\u202f096.")
+        in h.last(paul).plain
+    )
     await h.say(paul, None, "x" * 904)
-    assert "en fait 904" in h.last(paul).plain
+    assert nb("la vôtre en compte 904.") in h.last(paul).plain
     await h.say(paul, None, "Court et utile.")
     await h.press(paul, None, "Financement")
     await h.say(paul, None, ", ".join(f"mot{i}" for i in range(12)))
@@ -385,6 +387,8 @@ async def test_my_data_lists_my_resources_and_forgetting_keeps_them_unsigned(
     paul = users[0]
     await add_link(h, paul)
     await h.say(paul, None, "/mes_donnees")
+    summary = next(m for m in reversed(h.sandbox.bot_messages(paul)) if "Vos données" in m.plain)
+    assert nb("Et aussi : 1 ressource ajoutée.") in summary.plain, summary.plain
     content = next(data for name, data, _ in h.sandbox.files.values() if name == "mes-donnees.json")
     mine = json.loads(content)["ressources"]
     assert [r["titre"] for r in mine] == ["Guide du lavage de la laine"]
@@ -444,6 +448,10 @@ async def test_search_ranks_folds_and_keeps_people_private(harness: Harness) -> 
     assert "Adopter la charte" in text
     assert "Rédiger la charte" not in text and "Organisation 0" not in text
     assert "je ne les montre qu'en privé" in text
+    # One alone: the pronoun agrees.
+    text = await _search(h, jeanne, group, "/chercher rédiger")
+    assert "1 autre résultat nomme des personnes" in text, text
+    assert "je ne le montre qu'en privé" in text
     assert h.last(group).buttons == [["Ouvrir en privé"]]
     await h.press(jeanne, group, "Ouvrir en privé")
     assert "/chercher suivi des mots" in h.last(jeanne).plain

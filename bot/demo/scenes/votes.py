@@ -62,6 +62,14 @@ async def play(story: Story) -> None:
     await h.press(claire, None, "Publier le projet dans le groupe")
 
     await scene.step(
+        "Le projet rédigé, Claire marque son action du comité comme faite",
+        caption="/actions : le porteur marque son action faite, avant son échéance.",
+    )
+    await h.say(claire, None, "/actions")
+    await h.press(claire, None, "Marquer une action comme faite")
+    await h.press(claire, None, "Rédiger le projet de charte")
+
+    await scene.step(
         "Claire met la charte au vote, par consentement, jusqu'à jeudi 18 h",
         caption="/vote : la méthode, la clôture, secret ou public ; les boutons dans le groupe.",
     )
