@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.paging import Page, page_of_counted
-from bot.services.journal import PAGE_SIZE, JournalLine
+from bot.services.journal import PAGE_SIZE, JournalLine, lines_of
 from storage.repos.journal_filter import JournalFilterRepo
 from storage.uow import UnitOfWork
 
@@ -49,15 +49,4 @@ async def page(
     entries = await r.page(
         collective_id, kinds, prefixes, since, offset=number * PAGE_SIZE, limit=PAGE_SIZE
     )
-    ids = [i for e in entries for i in (e.actor_id, e.subject_id) if i is not None]
-    people = await uow.people.many(ids)
-
-    def name(person_id: int | None) -> str | None:
-        person = people.get(person_id) if person_id is not None else None
-        return person.display_name if person is not None else None
-
-    lines = [
-        JournalLine(e.at, e.kind, name(e.actor_id), name(e.subject_id), dict(e.data))
-        for e in entries
-    ]
-    return page_of_counted(lines, number, PAGE_SIZE, total)
+    return page_of_counted(await lines_of(uow, entries), number, PAGE_SIZE, total)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 
 from storage.models import (
     JournalEntry,
@@ -15,10 +15,9 @@ from storage.models import (
     MembershipMaillon,
     Survey,
     Vote,
-    VoteElector,
-    VoteRoll,
 )
 from storage.repos.base import Repo
+from storage.repos.votes import turnout
 
 CHUNK = 5000
 
@@ -53,18 +52,7 @@ class ArchiveRepo(Repo):
         return list(rows)
 
     async def votes(self, collective_id: int) -> list[Any]:
-        voters = (
-            select(func.count(distinct(VoteRoll.elector_id)))
-            .where(VoteRoll.vote_id == Vote.id, VoteRoll.round == Vote.round)
-            .correlate(Vote)
-            .scalar_subquery()
-        )
-        electors = (
-            select(func.count(VoteElector.id))
-            .where(VoteElector.vote_id == Vote.id)
-            .correlate(Vote)
-            .scalar_subquery()
-        )
+        voters, electors = turnout()
         rows = await self.session.execute(
             select(Vote, voters, electors)
             .where(Vote.collective_id == collective_id, Vote.status != "draft")

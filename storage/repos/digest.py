@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, distinct, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from storage.models import (
     AgendaItem,
@@ -27,11 +27,10 @@ from storage.models import (
     SurveyParticipant,
     SurveyResponse,
     Vote,
-    VoteElector,
-    VoteRoll,
     VoteRound,
 )
 from storage.repos.base import Repo
+from storage.repos.votes import turnout
 
 ACTIVE = "active"
 
@@ -194,18 +193,7 @@ class DigestRepo(Repo):
 
     async def votes_in(self, collective_id: int, since: datetime, until: datetime) -> list[Any]:
         """Votes closed in the week and votes running now, with their turnout."""
-        voters = (
-            select(func.count(distinct(VoteRoll.elector_id)))
-            .where(VoteRoll.vote_id == Vote.id, VoteRoll.round == Vote.round)
-            .correlate(Vote)
-            .scalar_subquery()
-        )
-        electors = (
-            select(func.count(VoteElector.id))
-            .where(VoteElector.vote_id == Vote.id)
-            .correlate(Vote)
-            .scalar_subquery()
-        )
+        voters, electors = turnout()
         rows = await self.session.execute(
             select(
                 Vote.id,

@@ -4,8 +4,9 @@ the charter (articles, versions, amendments, signatures)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import and_, case, delete, distinct, func, select, update
 
 from storage.models import (
     Charter,
@@ -28,6 +29,25 @@ from storage.models import (
     VoteTally,
 )
 from storage.repos.base import Repo
+
+
+def turnout() -> tuple[Any, Any]:
+    """Two columns to select beside a `Vote`: how many took part in its current round, and
+    how many may vote (correlated subqueries: one statement for a list of votes)."""
+    voters = (
+        select(func.count(distinct(VoteRoll.elector_id)))
+        .where(VoteRoll.vote_id == Vote.id, VoteRoll.round == Vote.round)
+        .correlate(Vote)
+        .scalar_subquery()
+    )
+    electors = (
+        select(func.count(VoteElector.id))
+        .where(VoteElector.vote_id == Vote.id)
+        .correlate(Vote)
+        .scalar_subquery()
+    )
+    return voters, electors
+
 
 OPEN_STATUSES = ("open", "paused")
 
