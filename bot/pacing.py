@@ -10,6 +10,7 @@ only the chat it came from: a throttled group delays itself and nobody else.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import deque
@@ -86,6 +87,12 @@ class Window:
         self.times.append(now)
 
 
+# Places taken ahead for the next request to a chat, by this task (`Pacing.reserve`).
+_RESERVED: contextvars.ContextVar[tuple[Hashable, list[Window]] | None] = contextvars.ContextVar(
+    "tisserand_pacing_reserved", default=None
+)
+
+
 class Pacing(BaseRateLimiter[int]):
     def __init__(
         self,
@@ -127,6 +134,32 @@ class Pacing(BaseRateLimiter[int]):
                     return
                 await asyncio.sleep(delay)
 
+    async def reserve(self, chat: Hashable) -> None:
+        """Wait for, and take, the places the next request to `chat` needs, before it is sent:
+        the sender then marks the message « sending » and sends it at once, so a process that
+        dies while waiting for Telegram's limits has marked nothing (`release` gives them back
+        if that request is not made)."""
+        self.release()
+        window = self._window(chat)
+        await self._take(window, chat)
+        taken = [window]
+        try:
+            await self._take(self._overall, None)
+        except BaseException:
+            window.answered(self.clock())
+            raise
+        taken.append(self._overall)
+        _RESERVED.set((chat, taken))
+
+    def release(self) -> None:
+        """Give back places reserved and not used."""
+        reserved = _RESERVED.get()
+        if reserved is not None:
+            _RESERVED.set(None)
+            now = self.clock()
+            for window in reserved[1]:
+                window.answered(now)
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -140,8 +173,12 @@ class Pacing(BaseRateLimiter[int]):
         attempt = 0
         while True:
             taken: list[Window] = []
+            reserved = _RESERVED.get() if chat is not None and attempt == 0 else None
             try:
-                if chat is not None:
+                if reserved is not None and reserved[0] == chat:
+                    _RESERVED.set(None)
+                    taken.extend(reserved[1])
+                elif chat is not None:
                     window = self._window(chat)
                     await self._take(window, chat)
                     taken.append(window)

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
 
+from bot.pacing import Pacing
 from storage.models import Delivery
 from storage.uow import UnitOfWork
 
@@ -97,6 +99,31 @@ class Sender:
             if morning is not None:
                 return Outcome("later", retry_at=morning)
 
+        pacing = self.bot.rate_limiter if isinstance(self.bot, ExtBot) else None
+        if isinstance(pacing, Pacing):
+            # Wait for Telegram's limits before marking: a process that dies while it waits
+            # leaves the message unmarked, to be sent by the next one (and no transaction
+            # stays open meanwhile).
+            await self.uow.commit()
+            await pacing.reserve(chat_id)
+            try:
+                return await self._deliver(
+                    key, chat_id, text, reply_markup, thread_id, document, photo
+                )
+            finally:
+                pacing.release()
+        return await self._deliver(key, chat_id, text, reply_markup, thread_id, document, photo)
+
+    async def _deliver(
+        self,
+        key: str,
+        chat_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None,
+        thread_id: int | None,
+        document: tuple[str, bytes] | None,
+        photo: bytes | None,
+    ) -> Outcome:
         delivery = await self.uow.deliveries.start(key, chat_id, self.now)
         # The "sending" mark must be durable before the request leaves.
         await self.uow.commit()
