@@ -274,16 +274,15 @@ async def build(
 async def _extra_files(uow: UnitOfWork, collective: Collective, at: datetime) -> dict[str, bytes]:
     """The charter's text (Markdown, HTML) and each vote's detailed results, as the features
     export them."""
-    from handlers.charter import export_files
-    from handlers.votes import export_csv
+    from bot.services.vote_files import charter_files, results_csv
     from storage.repos.votes import CharterRepo
 
     files: dict[str, bytes] = {}
     if await uow.repo(CharterRepo).of_collective(collective.id) is not None:
-        for name, content in (await export_files(uow, collective, at)).items():
+        for name, content in (await charter_files(uow, collective, at)).items():
             files[f"charte/{name}"] = content
     for vote, _, _ in await uow.repo(ArchiveRepo).votes(collective.id):
-        content = await export_csv(uow, vote, collective, collective.language)
+        content = await results_csv(uow, vote, collective, collective.language)
         files[f"votes/vote-{vote.id}-{slugify(vote.title)[:30]}.csv"] = content
     return files
 

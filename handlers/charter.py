@@ -3,15 +3,12 @@ and pinning when a version is adopted; the exports charte.md and charte.html."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from telegram import InputFile
 from telegram.error import BadRequest, Forbidden
 
-from bot.catalog import CONTENT
 from bot.conversation import Finished
 from bot.domain import ANIMATORS, READERS, Role
 from bot.due import DueContext, Later
@@ -19,10 +16,10 @@ from bot.notices import notify_animators
 from bot.sender import QuietHours, Sender
 from bot.services import charter as svc
 from bot.services import members as members_svc
-from bot.services import personal_data
+from bot.services import personal_data, vote_files
 from bot.services import votes as votes_svc
 from bot.services.errors import Refusal
-from bot.texts import caption, format_when, render
+from bot.texts import caption, render
 from handlers import conversation
 from handlers.common import Ctx, Rows, keyboard
 from handlers.registry import Button, Command, Feature, FlowUI, Int, Link, link_id
@@ -442,45 +439,10 @@ async def _pin(
 # --- the exports: charte.md and a print-friendly charte.html
 
 
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(CONTENT / "charters")),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["when"] = format_when
-    env.filters["paragraphs"] = svc.plain_paragraphs
-    return env
-
-
-async def export_files(ctx_uow: Any, collective: Collective, now: datetime) -> dict[str, bytes]:
-    current, records = await svc.history(ctx_uow, collective)
-    text = (
-        current.version.text
-        if current.version is not None
-        else svc.text_of(current.charter, current.articles)
-    )
-    params = {
-        "c": collective,
-        "view": current,
-        "text": text,
-        "records": records,
-        "tz": collective.timezone,
-        "lang": collective.language,
-        "now": now,
-    }
-    env = _environment()
-    return {
-        "charte.md": env.get_template("export.md.j2").render(**params).encode("utf-8"),
-        "charte.html": env.get_template("export.html.j2").render(**params).encode("utf-8"),
-    }
-
-
 async def export_button(ctx: Ctx, collective_id: int) -> None:
     collective = await _collective(ctx, collective_id)
     await members_svc.require_role(ctx.uow, collective, ctx.me, READERS)
-    files = await export_files(ctx.uow, collective, ctx.now)
+    files = await vote_files.charter_files(ctx.uow, collective, ctx.now)
     chat_id = ctx.me.telegram_id
     for name, content in files.items():
         ctx.queue(

@@ -14,10 +14,9 @@ from telegram import InputFile
 from bot.conversation import Finished
 from bot.domain import ANIMATORS, READERS, Role
 from bot.due import DueContext, Later
-from bot.exports import Cell, csv_bytes
 from bot.sender import QuietHours, Sender
 from bot.services import colleges as colleges_svc
-from bot.services import judgment, personal_data
+from bot.services import judgment, personal_data, vote_files
 from bot.services import members as members_svc
 from bot.services import votes as svc
 from bot.services.errors import Refusal
@@ -216,10 +215,6 @@ async def setup_finished(ctx: Ctx, finished: Finished) -> None:
 # --- the live message in the group
 
 
-def method_label(vote: Vote, lang: str) -> str:
-    return caption(f"votes/method_{vote.method}", lang)
-
-
 def choice_rows(vote: Vote, lang: str, *, proxy: int | None = None) -> Rows:
     """The ballot's buttons (in the group; in private for a proxy, with its id)."""
     number = vote.round
@@ -248,7 +243,7 @@ async def render_live(uow: UnitOfWork, vote_id: int, lang: str) -> Any:
         lang,
         s=standing,
         v=vote,
-        method=method_label(vote, lang),
+        method=vote_files.method_label(vote, lang),
         tz=standing.collective.timezone,
         options=[o.label for o in standing.options],
     )
@@ -323,10 +318,23 @@ async def objection_button(
 async def _start_objection(
     ctx: Ctx, vote: Vote, collective: Collective, proxy_id: int | None
 ) -> None:
-    flow = svc.OBJECTION_PROXY if proxy_id is not None else svc.OBJECTION_FLOW_NAME
-    subject = proxy_id if proxy_id is not None else vote.id
+    await _start_in_private(
+        ctx, vote, collective, proxy_id, (svc.OBJECTION_FLOW_NAME, svc.OBJECTION_PROXY)
+    )
+
+
+async def _start_in_private(
+    ctx: Ctx, vote: Vote, collective: Collective, proxy_id: int | None, flows: tuple[str, str]
+) -> None:
+    """A ballot that continues in private: the voter's own flow, or the proxy's (its subject
+    is then the proxy)."""
+    own, for_giver = flows
     await conversation.start(
-        ctx, flow, collective_id=collective.id, subject_id=subject, data={"round": vote.round}
+        ctx,
+        own if proxy_id is None else for_giver,
+        collective_id=collective.id,
+        subject_id=vote.id if proxy_id is None else proxy_id,
+        data={"round": vote.round},
     )
 
 
@@ -351,11 +359,7 @@ async def judgment_button(ctx: Ctx, vote_id: int, proxy_id: int | None = None) -
 async def _start_judgment(
     ctx: Ctx, vote: Vote, collective: Collective, proxy_id: int | None
 ) -> None:
-    flow = svc.BALLOT_PROXY if proxy_id is not None else svc.BALLOT
-    subject = proxy_id if proxy_id is not None else vote.id
-    await conversation.start(
-        ctx, flow, collective_id=collective.id, subject_id=subject, data={"round": vote.round}
-    )
+    await _start_in_private(ctx, vote, collective, proxy_id, (svc.BALLOT, svc.BALLOT_PROXY))
 
 
 async def judgment_link(ctx: Ctx, rest: str) -> None:
@@ -549,7 +553,7 @@ async def use_proxy_button(ctx: Ctx, proxy_id: int) -> None:
         choice_rows(vote, ctx.lang, proxy=proxy.id),
         v=vote,
         giver=giver.display_name,
-        method=method_label(vote, ctx.lang),
+        method=vote_files.method_label(vote, ctx.lang),
     )
 
 
@@ -633,7 +637,7 @@ async def detail_button(ctx: Ctx, vote_id: int) -> None:
         c=collective,
         s=standing,
         rounds=rounds,
-        method=method_label(vote, ctx.lang),
+        method=vote_files.method_label(vote, ctx.lang),
         tz=collective.timezone,
         holder=await _holder_name(ctx, proxy) if proxy and proxy.status == "active" else None,
     )
@@ -734,7 +738,7 @@ async def close_due(deps: Any, due: DueContext) -> object:
         v=vote,
         r=result,
         round=number,
-        method=method_label(vote, lang),
+        method=vote_files.method_label(vote, lang),
         tz=tz,
         final=vote.status != svc.PAUSED,
     )
@@ -822,7 +826,7 @@ async def remind_due(deps: Any, due: DueContext) -> object:
 
 
 async def send_export(ctx: Ctx, vote: Vote, collective: Collective) -> None:
-    content = await export_csv(ctx.uow, vote, collective, ctx.lang)
+    content = await vote_files.results_csv(ctx.uow, vote, collective, ctx.lang)
     name = f"vote-{vote.id}.csv"
     chat_id = ctx.me.telegram_id
     caption_text = ctx.text("votes/export_caption", v=vote)
@@ -832,138 +836,6 @@ async def send_export(ctx: Ctx, vote: Vote, collective: Collective) -> None:
         ),
         "export",
     )
-
-
-async def export_csv(uow: UnitOfWork, vote: Vote, collective: Collective, lang: str) -> bytes:
-    """The results of every round, then, for a public vote, every ballot."""
-    votes = uow.repo(VoteRepo)
-    tz = collective.timezone
-
-    def label(name: str, **params: Any) -> str:
-        return caption(f"votes/{name}", lang, **params)
-
-    def choice_label(code: str | None) -> str:
-        if code is None:
-            return ""
-        return label(f"grade_{code}") if code in judgment.GRADES else label(f"choice_{code}")
-
-    rows: list[Sequence[Cell]] = [
-        [label("csv_method"), method_label(vote, lang)],
-        [label("csv_ballot"), label("secret" if vote.anonymous else "public")],
-        [label("csv_status"), label(f"status_{vote.status}")],
-        [],
-        [
-            label("csv_round"),
-            label("csv_college"),
-            label("csv_option"),
-            label("csv_choice"),
-            label("csv_count"),
-        ],
-    ]
-    options = {o.position: o.label for o in await votes.options(vote.id)}
-    colleges = {c.position: c.name for c in await votes.vote_colleges(vote.id)}
-    summary: list[Sequence[Cell]] = []
-    # A round still open shows its counts only when the vote shows them live (never a
-    # secret ballot's).
-    visible = {
-        r.number
-        for r in await votes.rounds(vote.id)
-        if r.result is not None or (vote.live_results and not vote.anonymous)
-    }
-    for found in await votes.rounds(vote.id):
-        if found.number not in visible:
-            continue
-        for t in sorted(
-            await votes.tallies(vote.id, found.number), key=lambda t: (t.college, t.option)
-        ):
-            hidden = False
-            if vote.anonymous and colleges and found.result:
-                shown = {c["name"]: c["shown"] for c in found.result.get("colleges", [])}
-                hidden = not shown.get(colleges.get(t.college), True)
-            if hidden:
-                continue
-            rows.append(
-                [
-                    found.number,
-                    colleges.get(t.college, ""),
-                    options.get(t.option, ""),
-                    choice_label(t.choice),
-                    t.count,
-                ]
-            )
-        result = found.result or {}
-        summary.append(
-            [
-                found.number,
-                label(f"outcome_{found.outcome}") if found.outcome else label("csv_running"),
-                result.get("participants"),
-                result.get("eligible"),
-                result.get("by_proxy"),
-                label("csv_yes") if result.get("quorum_met", True) else label("csv_no"),
-            ]
-        )
-    rows += [
-        [],
-        [
-            label("csv_round"),
-            label("csv_outcome"),
-            label("csv_participants"),
-            label("csv_eligible"),
-            label("csv_by_proxy"),
-            label("csv_quorum_met"),
-        ],
-        *summary,
-    ]
-    ballots = await svc.ballots_for_export(uow, vote)
-    if ballots:
-        rows += [
-            [],
-            [
-                label("csv_round"),
-                label("csv_voter"),
-                label("csv_organisation"),
-                label("csv_option"),
-                label("csv_choice"),
-                label("csv_reason"),
-                label("csv_cast_by"),
-                label("csv_at"),
-            ],
-        ]
-        for number, person, elector, ballot, holder in ballots:
-            if number not in visible:
-                continue
-            name = person.display_name if person else ""
-            organisation = elector.organisation if elector else None
-            at = svc.local(ballot.at, tz).replace(tzinfo=None)
-            cast_by = holder.display_name if holder else None
-            if ballot.grades:
-                for position, grade in sorted(ballot.grades.items(), key=lambda i: int(i[0])):
-                    rows.append(
-                        [
-                            number,
-                            name,
-                            organisation,
-                            options.get(int(position), ""),
-                            choice_label(judgment.GRADES[int(grade)]),
-                            None,
-                            cast_by,
-                            at,
-                        ]
-                    )
-            else:
-                rows.append(
-                    [
-                        number,
-                        name,
-                        organisation,
-                        None,
-                        choice_label(ballot.choice),
-                        ballot.reason,
-                        cast_by,
-                        at,
-                    ]
-                )
-    return csv_bytes([label("csv_question"), vote.title], rows)
 
 
 # --- colleges and the collective's rules for proxies
