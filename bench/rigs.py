@@ -160,7 +160,7 @@ class TisserandRig:
         from bot.sandbox.transport import SandboxRequest
 
         self.sandbox = sb
-        self.settings = Settings(_env_file=None, database_url=database_url, token=None)  # type: ignore[call-arg]
+        self.settings = Settings(_env_file=None, database_url=database_url, token=None)
         extra: dict[str, Any] = {}
         if concurrent_updates is not None:
             extra["concurrent_updates"] = concurrent_updates
@@ -188,6 +188,9 @@ class TisserandRig:
         await app.initialize()
         if app.post_init is not None:
             await app.post_init(app)
+        from bot.app import keep_loaded
+
+        keep_loaded()  # as `tisserand run` does
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(

@@ -326,7 +326,7 @@ def _database_problem(settings: Settings) -> str | None:
 def _run() -> int:
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import ALLOWED_UPDATES, build_application, keep_loaded
     from bot.logs import setup_logging
 
     settings = _settings()
@@ -339,6 +339,7 @@ def _run() -> int:
     if sqlite and not _up_to_date(settings) and _db_upgrade(settings) != 0:
         return 1
     application = build_application(settings)
+    keep_loaded()
     try:
         application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
     except InvalidToken:
@@ -358,7 +359,7 @@ _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def _webhook(url: str, listen: str, port: int) -> int:
-    from bot.app import build_application
+    from bot.app import build_application, keep_loaded
     from bot.logs import setup_logging
     from bot.webhook import serve_webhook
 
@@ -384,6 +385,7 @@ def _webhook(url: str, listen: str, port: int) -> int:
     if sqlite and not _up_to_date(settings) and _db_upgrade(settings) != 0:
         return 1
     application = build_application(settings)
+    keep_loaded()
 
     def ready(bound: int) -> None:
         print(f"Webhook : {url}, servi sur http://{listen}:{bound}.", flush=True)

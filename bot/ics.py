@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone
-
 PRODID = "-//Tisserand//Comités de filière//FR"
 
 
@@ -39,6 +37,9 @@ def calendar_bytes(
 ) -> bytes:
     """A VCALENDAR with the zone's VTIMEZONE first, then one VEVENT per event."""
     zone = ZoneInfo(timezone)
+    # Loaded when a calendar is made, not at start (20 ms).
+    from icalendar import Calendar, Event, Timezone
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

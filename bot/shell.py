@@ -485,7 +485,7 @@ async def run_shell(
             typeset(f"(l'état {files.sandbox} est illisible : tapez « tisserand shell --nouveau »)")
         )
         return 2
-    settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db}"})
+    settings = settings.replace(database_url=f"sqlite+aiosqlite:///{db}")
     async with Harness(settings, clock=clock, sandbox=sandbox) as harness:
         await _number_after_the_inbox(harness)
         shell = Shell(harness, saved=saved, out=out, received=files.received)

@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from jinja2 import (
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     Template,
@@ -23,6 +23,14 @@ from bot.textsafety import neutralise
 MESSAGES = Path(content.__file__).parent / "messages"
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
+
+
+def format_datetime(moment: datetime, pattern: str, *, locale: str) -> str:
+    """Babel's `format_datetime`, its locale data loaded at the first date shown rather than
+    at start (a few MiB)."""
+    from babel.dates import format_datetime as babel_format
+
+    return babel_format(moment, pattern, locale=locale)
 
 
 def language_of(code: str | None) -> str:
@@ -78,6 +86,10 @@ def environment(html: bool = True) -> Environment:
         finalize=_finalize,
         # The files are read once: no stat() of the template at every message.
         auto_reload=False,
+        # Compiled templates are kept in the system's temporary folder (Jinja's own, one per
+        # user), checked against the file's contents: a start no longer compiles the labels
+        # for the command menus (60 ms), nor a first answer its message.
+        bytecode_cache=FileSystemBytecodeCache(),
     )
     env.filters["when"] = format_when
     env.filters["day"] = format_day

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from markupsafe import Markup
 from telegram import ChatMember, ChatMemberRestricted
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
@@ -144,19 +145,22 @@ async def in_the_group(ctx: Ctx, collective: Collective) -> InGroup:
 async def profile_finished(ctx: Ctx, finished: Finished) -> None:
     subject: svc.ProfileSubject = finished.subject
     collective = subject.collective
+    # What just happened heads the profile, in the same message.
     if finished.data.get("single"):
-        ctx.say("members/saved")
+        lead = ctx.text("members/saved")
     elif finished.data.get("mode") == "join":
-        ctx.say("members/welcome", c=collective, member=subject.member)
+        lead = ctx.text("members/welcome", c=collective, member=subject.member)
     else:
-        ctx.say("members/profile_done", c=collective)
-    await show_profile(ctx, collective)
+        lead = ctx.text("members/profile_done", c=collective)
+    await show_profile(ctx, collective, lead=lead)
 
 
 # --- the profile
 
 
-async def show_profile(ctx: Ctx, collective: Collective) -> None:
+async def show_profile(ctx: Ctx, collective: Collective, *, lead: str | None = None) -> None:
+    """The person's profile in this collective, with its buttons; `lead`, a message already
+    rendered, comes first in the same message."""
     member = await svc.require_role(ctx.uow, collective, ctx.me, READERS)
     if not ctx.is_private:
         ctx.say(
@@ -188,6 +192,7 @@ async def show_profile(ctx: Ctx, collective: Collective) -> None:
         famille=famille.label(ctx.lang) if famille else None,
         maillons=[m.name for m in collective.maillons if m.id in member.maillon_ids],
         others=[c.title for c in mine if c.id != collective.id],
+        lead=Markup(lead) if lead else None,
     )
 
 

@@ -100,7 +100,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(_env_file=None, database_url=database_url, token=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None, database_url=database_url, token=None)
 
 
 @pytest.fixture

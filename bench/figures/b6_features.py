@@ -52,7 +52,7 @@ async def measure(options: Options, members: int) -> dict[str, tuple[list[int], 
     from bot.sandbox.harness import Harness
 
     url = await sqlite_url(options, f"b6-{members}")
-    settings = Settings(_env_file=None, database_url=url, token=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, token=None)
     h = Harness(settings, migrate=False)
     sb = h.sandbox
     animator = sb.add_user("Claire", last_name="Morel")

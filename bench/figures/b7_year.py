@@ -256,7 +256,7 @@ def _export_in_child(url: str, slug: str, out: str) -> tuple[float, float]:
     from bot.config import Settings
     from bot.digest_cli import export_command
 
-    settings = Settings(_env_file=None, database_url=url, token=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, token=None)
     started = time.perf_counter()
     asyncio.run(export_command(settings, slug, out=Path(out)))
     seconds = time.perf_counter() - started

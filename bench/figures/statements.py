@@ -53,7 +53,7 @@ async def count_paths(options: Options, members: int, collectives: int) -> dict[
     from bot.sandbox.harness import Harness
 
     url = await sqlite_url(options, f"statements-{members}-{collectives}")
-    settings = Settings(_env_file=None, database_url=url, token=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, token=None)
     h = Harness(settings, migrate=False)
     sb = h.sandbox
     animator = sb.add_user("Claire", last_name="Morel")

@@ -60,9 +60,7 @@ async def play_demo(out: Path, *, echo: bool = False) -> Transcript:
     database = out / "demo.db"
     for leftover in out.glob("demo.db*"):
         leftover.unlink()
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, token=None, database_url=f"sqlite+aiosqlite:///{database}"
-    )
+    settings = Settings(_env_file=None, token=None, database_url=f"sqlite+aiosqlite:///{database}")
     harness = Harness(settings, clock=FakeClock(START))
     transcript = Transcript(harness.sandbox, echo=echo)
     async with harness:

@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
-
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Role
 from bot.ics import CalendarEvent, calendar_bytes
 from bot.live import open_live, touch
 from bot.services import journal
 from bot.services.errors import Refusal
 from bot.services.members import require_role
-from bot.texts import caption, format_when, fr_day
+from bot.texts import caption, format_datetime, format_when, fr_day
 from storage.models import (
     AgendaItem,
     Collective,

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from babel.dates import format_date
-
 from bot.catalog import leviers
 from bot.conversation import SentFile
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Role
@@ -180,7 +178,7 @@ async def add_action(
             "action_id": action.id,
             "text": text[:200],
             "due_on": due_on.isoformat(),
-            "due": format_date(
+            "due": _format_date(
                 due_on,
                 ("'1er'" if due_on.day == 1 and collective.language == "fr" else "d") + " MMMM y",
                 locale=collective.language,
@@ -443,3 +441,9 @@ async def actions_table(
     ]
     header = caption("meetings/csv_actions", lang).split("|")
     return header, rows
+
+
+def _format_date(day: date, pattern: str, *, locale: str) -> str:
+    from babel.dates import format_date  # loaded when first needed, not at start
+
+    return format_date(day, pattern, locale=locale)

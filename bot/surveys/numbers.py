@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from babel.numbers import format_decimal
-
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']+")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)")
 
@@ -38,5 +36,7 @@ def show(value: float | int | None, lang: str = "fr", unit: str = "") -> str:
     """« 1 500 », « 12,5 t » (a narrow no-break space between thousands, as French writes)."""
     if value is None:
         return ""
+    from babel.numbers import format_decimal  # loaded when first needed, not at start
+
     text = format_decimal(value, format="#,##0.##", locale="fr" if lang != "en" else "en")
     return f"{text}\u00a0{unit}" if unit else text

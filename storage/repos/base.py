@@ -1,10 +1,16 @@
-"""What every repository shares: its session, and an INSERT that can skip conflicts."""
+"""What every repository shares: its session, an INSERT that can skip conflicts, and
+statements built once for each kind of database."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+# Statements built once per (database kind, name): building an INSERT … ON CONFLICT costs
+# more than running it on SQLite; SQLAlchemy then finds its compiled form in its cache.
+_BUILT: dict[tuple[str, str], Any] = {}
 
 
 class Repo:
@@ -27,3 +33,12 @@ class Repo:
         from sqlalchemy.dialects import sqlite
 
         return sqlite.insert(table)
+
+    def _once(self, name: str, build: Callable[[Callable[[Any], Any]], Any]) -> Any:
+        """The statement `build(insert)` makes, built the first time for this database kind
+        (`insert` is `_insert`: its ON CONFLICT is the dialect's). Values come as parameters."""
+        key = (self.dialect, name)
+        stmt = _BUILT.get(key)
+        if stmt is None:
+            stmt = _BUILT[key] = build(self._insert)
+        return stmt

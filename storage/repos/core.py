@@ -92,6 +92,22 @@ _MEMBERSHIPS_OF = (
     .order_by(Membership.joined_at, Membership.id)
     .options(_MAILLONS, _LINKS)
 )
+
+
+def _store_inbox(insert: Any) -> Any:
+    return (
+        insert(_INBOX)
+        .values(
+            {
+                name: bindparam(name)
+                for name in ("bot_id", "update_id", "chat_id", "state", "payload", "received_at")
+            }
+        )
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        .returning(_inbox.update_id)
+    )
+
+
 _DELIVERY = select(Delivery).where(Delivery.key == bindparam("key"))
 
 
@@ -102,27 +118,21 @@ class InboxRepo(Repo):
         """Store (update id, chat id, JSON) rows not seen before; the ids newly stored."""
         if not updates:
             return set()
-        stmt = (
-            self._insert(InboxUpdate.__table__)
-            .values(
-                [
-                    {
-                        "bot_id": bot_id,
-                        "update_id": update_id,
-                        "chat_id": chat_id,
-                        "state": InboxState.PENDING,
-                        "payload": payload,
-                        "received_at": now,
-                    }
-                    for update_id, chat_id, payload in updates
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-            .returning(InboxUpdate.__table__.c.update_id)
-        )
+        rows = [
+            {
+                "bot_id": bot_id,
+                "update_id": update_id,
+                "chat_id": chat_id,
+                "state": InboxState.PENDING,
+                "payload": payload,
+                "received_at": now,
+            }
+            for update_id, chat_id, payload in updates
+        ]
+        stmt = self._once("inbox.store", _store_inbox)
         # Core, not the ORM: no object is loaded or kept for these rows.
         connection = await self.session.connection()
-        return set((await connection.execute(stmt)).scalars())
+        return set((await connection.execute(stmt, rows)).scalars())
 
     async def finish(
         self, bot_id: int, update_id: int, now: datetime, state: InboxState = InboxState.DONE

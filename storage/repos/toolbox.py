@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import bindparam, case, delete, func, or_, select
 
 from storage.models import ChecklistMark, Resource, SearchEntry, ToolboxSettings
 from storage.repos.base import Repo
@@ -86,22 +86,34 @@ class ToolboxRepo(Repo):
         return await self.session.get(ChecklistMark, (collective_id, action))
 
 
+def _put_search(insert: Any) -> Any:
+    stmt = insert(SearchEntry.__table__).values(
+        {name: bindparam(name) for name in ("collective_id", "kind", "ref_id", "title", "body")}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["kind", "ref_id"],
+        set_={
+            "collective_id": stmt.excluded.collective_id,
+            "title": stmt.excluded.title,
+            "body": stmt.excluded.body,
+        },
+    )
+
+
 class SearchRepo(Repo):
     async def put(self, collective_id: int, kind: str, ref_id: int, title: str, body: str) -> None:
         """Insert or refresh one row's text, in one statement (a profile edit pays for one)."""
-        stmt = self._insert(SearchEntry.__table__).values(
-            collective_id=collective_id, kind=kind, ref_id=ref_id, title=title, body=body
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "ref_id"],
-            set_={
-                "collective_id": stmt.excluded.collective_id,
-                "title": stmt.excluded.title,
-                "body": stmt.excluded.body,
+        connection = await self.session.connection()
+        await connection.execute(
+            self._once("search.put", _put_search),
+            {
+                "collective_id": collective_id,
+                "kind": kind,
+                "ref_id": ref_id,
+                "title": title,
+                "body": body,
             },
         )
-        connection = await self.session.connection()
-        await connection.execute(stmt)
 
     async def drop(self, kind: str, ref_id: int) -> None:
         await self.session.execute(

@@ -109,7 +109,7 @@ def fresh(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> 
 
 
 async def run(url: str, majority: list[str], grades: list[tuple[str, str]]) -> Dump:
-    settings = Settings(_env_file=None, database_url=url, token=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, token=None)
     async with Harness(settings, migrate=False) as h:
         return await play(h, majority, grades)
 

@@ -74,7 +74,7 @@ def smtp() -> Iterator[tuple[Server, Inbox]]:
 @pytest.fixture
 def settings(database_url: str, smtp: tuple[Server, Inbox]) -> Settings:
     controller, _ = smtp
-    return Settings(  # type: ignore[call-arg]
+    return Settings(
         _env_file=None,
         database_url=database_url,
         token=None,

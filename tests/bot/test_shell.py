@@ -39,7 +39,7 @@ class Terminal:
 
 async def play(tmp_path: Path, *lines: str, fresh: bool = False) -> Terminal:
     terminal = Terminal(*lines)
-    settings = Settings(_env_file=None, token=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, token=None)
     code = await run_shell(
         settings, tmp_path / "shell.db", fresh=fresh, read=terminal.read, out=terminal.out
     )
@@ -152,7 +152,7 @@ async def test_an_old_database_without_its_sandbox_is_set_aside(tmp_path: Path) 
 
 async def test_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     terminal = Terminal(":qui")
-    settings = Settings(_env_file=None, token=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, token=None)
     code = await run_shell(
         settings, tmp_path / "nulle-part" / "shell.db", read=terminal.read, out=terminal.out
     )
