@@ -26,7 +26,9 @@ async def test_join_through_the_deep_link_and_fill_the_profile(harness: Harness)
     assert (member.famille, member.famille_ess, member.commune) == ("entreprise", False, "Allanche")
     assert member.directory_consent is True
     assert len(member.maillon_ids) == 2
-    assert any("Bienvenue, vous faites partie" in t for t in harness.bot_texts(jeanne))
+    welcome = harness.last(jeanne)
+    assert welcome.plain.startswith("Bienvenue, vous faites partie du collectif")
+    assert nb("Commune : Allanche") in welcome.plain
 
 
 async def test_rejoindre_twice_says_already_member(harness: Harness) -> None:
@@ -164,8 +166,14 @@ async def test_edit_profile_from_moi(harness: Harness) -> None:
     await scene(harness).onboard(users[0], actor(), via_group=group)
     await harness.say(users[0], None, "/moi")
     await harness.press(users[0], None, "Modifier la commune")
+    before = len(harness.bot_texts(users[0]))
     await harness.say(users[0], None, "Saint-Flour")
-    assert nb("Commune : Saint-Flour") in harness.last(users[0]).plain
+    # One message: what happened, then the profile with its buttons.
+    assert len(harness.bot_texts(users[0])) == before + 1
+    answer = harness.last(users[0])
+    assert answer.plain.startswith("C'est enregistré.\n\nVotre profil — ")
+    assert nb("Commune : Saint-Flour") in answer.plain
+    assert ["Modifier la commune"] in answer.buttons
     member = await membership_of(harness, group, users[0])
     assert member is not None and member.commune == "Saint-Flour"
     assert "profile_edited" in await journal_kinds(harness, group)
