@@ -106,7 +106,9 @@ class ProfileSubject:
 async def _load(uow: UnitOfWork, conversation: Conversation) -> ProfileSubject | None:
     if conversation.subject_id is None:
         return None
-    found = await uow.memberships.with_collective(conversation.subject_id)
+    found = await uow.memberships.with_collective(
+        conversation.subject_id, person_id=conversation.person_id
+    )
     if found is None or found[0].status == MembershipStatus.LEFT:
         return None
     return ProfileSubject(found[1], found[0])

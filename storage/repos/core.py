@@ -545,8 +545,13 @@ class MembershipRepo(Repo):
             self._remember([found])
         return found
 
-    async def with_collective(self, membership_id: int) -> tuple[Membership, Collective] | None:
-        """A membership and its collective (with its maillons), in one statement at most."""
+    async def with_collective(
+        self, membership_id: int, *, person_id: int | None = None
+    ) -> tuple[Membership, Collective] | None:
+        """A membership and its collective (with its maillons), in one statement at most.
+        With `person_id`, the membership is looked for among that person's, by the statement
+        that also answers `collectives_of` in this unit of work (a profile shown after an edit
+        lists the person's other collectives: one statement for both)."""
         member = self._loaded(Membership, membership_id)
         if isinstance(member, Membership):
             collective = self._loaded(Collective, member.collective_id)
@@ -554,6 +559,11 @@ class MembershipRepo(Repo):
                 return member, collective
         # What is pending (a conversation just started) is written later, in one go.
         with self.session.no_autoflush:
+            if person_id is not None:
+                await self._memberships_of(person_id)
+                for collective, member in self._of_person[person_id]:
+                    if member.id == membership_id:
+                        return member, collective
             row = await self._with_collective(membership_id)
         if row is None:
             return None
