@@ -42,8 +42,9 @@ class Settings(BaseSettings):
     conflict_grace: float = Field(default=60.0, ge=0)
     # Months after which the data of people who left every collective is erased.
     retention_months: int = Field(default=12, ge=1)
-    # Seconds after which due work claimed by a process that died is taken by another.
-    due_claim_ttl: float = Field(default=600.0, gt=0)
+    # Seconds after which due work claimed by a process that died is taken by another (a live
+    # process renews its claims every third of it).
+    due_claim_ttl: float = Field(default=60.0, gt=0)
 
     @field_validator("database_url")
     @classmethod
