@@ -45,6 +45,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain import InboxState
+from bot.last_byte import TelegramRequest
 from bot.lease import Lease
 from bot.ordering import Lanes
 from bot.pacing import Pacing
@@ -449,7 +450,7 @@ def build_application(
     bot_kwargs: dict[str, Any] = {
         "token": token,
         "defaults": Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone)),
-        "request": request or HTTPXRequest(connection_pool_size=64),
+        "request": request or TelegramRequest(connection_pool_size=64),
         "get_updates_request": request or HTTPXRequest(),
     }
     if rate_limiter:

@@ -137,8 +137,9 @@ FIELDS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "conflict_grace": (60.0, _number(float, 0, strict=False)),
     # Months after which the data of people who left every collective is erased.
     "retention_months": (12, _number(int, 1, strict=False)),
-    # Seconds after which due work claimed by a process that died is taken by another.
-    "due_claim_ttl": (600.0, _number(float, 0, strict=True)),
+    # Seconds after which due work claimed by a process that died is taken by another (a live
+    # process renews its claims every third of it).
+    "due_claim_ttl": (60.0, _number(float, 0, strict=True)),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # A claim older than this belongs to a worker that died: the row is taken again
-# (TISSERAND_DUE_CLAIM_TTL changes it).
-CLAIM_TTL = timedelta(minutes=10)
+# (TISSERAND_DUE_CLAIM_TTL changes it). A live worker renews its claims every third of it.
+CLAIM_TTL = timedelta(minutes=1)
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 # Handled updates are forgotten after Telegram's own 24-hour redelivery window.
@@ -123,11 +124,15 @@ async def run_due(
     places = asyncio.Semaphore(concurrency)
     running: set[asyncio.Task[None]] = set()
     seen: set[int] = set()
+    held: set[int] = set()  # claimed by this pass, not yet done or released
+    over = asyncio.Event()
+    renewing = asyncio.create_task(_renew_claims(deps, held, over))
 
     async def one(item: WorkItem, at: datetime) -> None:
         try:
             await _run_one(deps, bot, item, at, report)
         finally:
+            held.discard(item.id)
             places.release()
 
     try:
@@ -147,6 +152,7 @@ async def run_due(
             rows = [row for row in rows if row["id"] not in seen]
             if not rows:
                 break
+            held.update(row["id"] for row in rows)
             for row in rows:
                 seen.add(row["id"])
                 item = WorkItem(**{**row, "payload": dict(row["payload"] or {})})
@@ -157,7 +163,26 @@ async def run_due(
     finally:
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+        over.set()
+        await renewing
     return report
+
+
+async def _renew_claims(deps: Deps, held: set[int], over: asyncio.Event) -> None:
+    """Until the pass is `over`, renew this worker's claims on the rows it holds, every third
+    of the TTL: a live process keeps its rows however long they take (a group waiting for
+    Telegram's limits), and the rows of one that died are taken again within the TTL."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(over.wait(), claim_ttl(deps).total_seconds() / 3)
+            return
+        if not held:
+            continue
+        try:
+            async with deps.uow() as uow:
+                await uow.due.renew(held, deps.clock.now(), deps.worker_id)
+        except Exception as exc:  # the next renewal tries again, within the TTL
+            log.warning("due claims not renewed: %s", type(exc).__name__)
 
 
 async def drain(deps: Deps, bot: Bot, *, horizon: float) -> RunReport:

@@ -105,6 +105,9 @@ class Pacing(BaseRateLimiter[int]):
         self.max_retries = max_retries
         self.clock = clock
         self._overall = Window(*self.limits.overall)
+        # The sender's messages leave one every 1/30 s at most (`reserve`), when the last left.
+        self._spacing = asyncio.Lock()
+        self._spaced_until = 0.0
         self._chats: dict[Hashable, Window] = {}
         self._paused_until: dict[Hashable, float] = {}
         self.retries = 0
@@ -138,18 +141,34 @@ class Pacing(BaseRateLimiter[int]):
         """Wait for, and take, the places the next request to `chat` needs, before it is sent:
         the sender then marks the message « sending » and sends it at once, so a process that
         dies while waiting for Telegram's limits has marked nothing (`release` gives them back
-        if that request is not made)."""
+        if that request is not made).
+
+        The sender's messages also leave evenly, one every 1/30 s at most, rather than in
+        bursts of 30 when the overall window frees: a burst would commit 30 « sending » marks
+        at once, and a process killed then would take with it more messages marked but not
+        yet sent (their fate unknown, so never sent again)."""
         self.release()
         window = self._window(chat)
         await self._take(window, chat)
         taken = [window]
         try:
             await self._take(self._overall, None)
+            taken.append(self._overall)
+            await self._space()
         except BaseException:
-            window.answered(self.clock())
+            now = self.clock()
+            for place in taken:
+                place.answered(now)
             raise
-        taken.append(self._overall)
         _RESERVED.set((chat, taken))
+
+    async def _space(self) -> None:
+        count, seconds = self.limits.overall
+        async with self._spacing:
+            delay = self._spaced_until - self.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._spaced_until = self.clock() + seconds / count
 
     def release(self) -> None:
         """Give back places reserved and not used."""

@@ -12,10 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import ExtBot
 
+from bot.last_byte import marked_before_last_byte
 from bot.pacing import Pacing
 from storage.models import Delivery
 from storage.uow import UnitOfWork
@@ -99,6 +108,7 @@ class Sender:
             if morning is not None:
                 return Outcome("later", retry_at=morning)
 
+        message = _Message(chat_id, text, reply_markup, thread_id, document, photo)
         pacing = self.bot.rate_limiter if isinstance(self.bot, ExtBot) else None
         if isinstance(pacing, Pacing):
             # Wait for Telegram's limits before marking: a process that dies while it waits
@@ -107,74 +117,56 @@ class Sender:
             await self.uow.commit()
             await pacing.reserve(chat_id)
             try:
-                return await self._deliver(
-                    key, chat_id, text, reply_markup, thread_id, document, photo
-                )
+                return await self._deliver(key, message)
             finally:
                 pacing.release()
-        return await self._deliver(key, chat_id, text, reply_markup, thread_id, document, photo)
+        return await self._deliver(key, message)
 
-    async def _deliver(
-        self,
-        key: str,
-        chat_id: int,
-        text: str,
-        reply_markup: InlineKeyboardMarkup | None,
-        thread_id: int | None,
-        document: tuple[str, bytes] | None,
-        photo: bytes | None,
-    ) -> Outcome:
-        delivery = await self.uow.deliveries.start(key, chat_id, self.now)
-        # The "sending" mark must be durable before the request leaves.
-        await self.uow.commit()
+    async def _deliver(self, key: str, message: _Message) -> Outcome:
+        mark = _Mark(self.uow, key, message.chat_id, self.now)
         try:
-            if photo is not None:
-                message = await self.bot.send_photo(
-                    chat_id,
-                    photo,
-                    caption=text or None,
-                    reply_markup=reply_markup,
-                    message_thread_id=thread_id,
-                )
-            elif document is not None:
-                name, content = document
-                message = await self.bot.send_document(
-                    chat_id,
-                    InputFile(content, filename=name),
-                    caption=text or None,
-                    reply_markup=reply_markup,
-                    message_thread_id=thread_id,
-                )
-            else:
-                message = await self.bot.send_message(
-                    chat_id, text, reply_markup=reply_markup, message_thread_id=thread_id
-                )
-        except TimedOut:
+            # Marked « sending » once the request is written but for its last byte.
+            async with marked_before_last_byte(self.bot, mark):
+                sent = await message.send(self.bot)
+        except TelegramError as exc:
+            if mark.error is not None:
+                raise mark.error from exc  # the database failed, not Telegram
+            if mark.delivery is None:
+                # Never marked, so its request never went whole: Telegram does not have it.
+                return Outcome("later", retry_at=self.now + RETRY_AFTER_NETWORK_ERROR)
+            return await self._failed(key, mark.delivery, exc)
+        delivery = mark.delivery
+        assert delivery is not None  # Telegram answered: the whole request went, marked
+        delivery.message_id = sent.message_id
+        return await self._close(
+            delivery, "sent", None, Outcome("sent", message_id=sent.message_id)
+        )
+
+    async def _failed(self, key: str, delivery: Delivery, exc: TelegramError) -> Outcome:
+        """What Telegram's refusal, or not knowing, means for a message marked « sending »."""
+        if isinstance(exc, TimedOut):
             return await self._close(delivery, "uncertain", "timeout", Outcome("uncertain"))
-        except RetryAfter as exc:
+        if isinstance(exc, RetryAfter):
             retry = self.now + _seconds(exc.retry_after)
             return await self._close(delivery, "pending", "429", Outcome("later", retry_at=retry))
-        except Forbidden:
-            person = await self.uow.people.by_telegram_id(chat_id)
+        if isinstance(exc, Forbidden):
+            person = await self.uow.people.by_telegram_id(delivery.chat_id)
             if person is not None and person.unreachable_since is None:
                 person.unreachable_since = self.now
             return await self._close(delivery, "unreachable", "403", Outcome("unreachable"))
-        except ChatMigrated as exc:
-            collective = await self.uow.collectives.by_chat(chat_id)
+        if isinstance(exc, ChatMigrated):
+            collective = await self.uow.collectives.by_chat(delivery.chat_id)
             if collective is not None:
                 collective.chat_id = exc.new_chat_id
             retry = self.now
             return await self._close(delivery, "pending", "migrated", Outcome("later", retry))
-        except BadRequest as exc:
+        if isinstance(exc, BadRequest):
             log.warning("delivery %s refused by Telegram: %s", key, exc.message)
             return await self._close(delivery, "failed", exc.message[:300], Outcome("failed"))
-        except NetworkError:
+        if isinstance(exc, NetworkError):
             retry = self.now + RETRY_AFTER_NETWORK_ERROR
             return await self._close(delivery, "pending", "network", Outcome("later", retry))
-        delivery.message_id = message.message_id
-        return await self._close(
-            delivery, "sent", None, Outcome("sent", message_id=message.message_id)
-        )
+        raise exc
 
     async def _close(
         self, delivery: Delivery, status: str, error: str | None, out: Outcome
@@ -184,6 +176,62 @@ class Sender:
         delivery.updated_at = self.now
         await self.uow.commit()
         return out
+
+
+@dataclass(frozen=True)
+class _Message:
+    chat_id: int
+    text: str
+    reply_markup: InlineKeyboardMarkup | None
+    thread_id: int | None
+    document: tuple[str, bytes] | None  # file name, content; `text` is the caption
+    photo: bytes | None
+
+    async def send(self, bot: Bot) -> Message:
+        caption = self.text or None
+        if self.photo is not None:
+            return await bot.send_photo(
+                self.chat_id,
+                self.photo,
+                caption=caption,
+                reply_markup=self.reply_markup,
+                message_thread_id=self.thread_id,
+            )
+        if self.document is not None:
+            name, content = self.document
+            return await bot.send_document(
+                self.chat_id,
+                InputFile(content, filename=name),
+                caption=caption,
+                reply_markup=self.reply_markup,
+                message_thread_id=self.thread_id,
+            )
+        return await bot.send_message(
+            self.chat_id,
+            self.text,
+            reply_markup=self.reply_markup,
+            message_thread_id=self.thread_id,
+        )
+
+
+class _Mark:
+    """Marks a message « sending », once (a request retried after a 429 asks again)."""
+
+    def __init__(self, uow: UnitOfWork, key: str, chat_id: int, now: datetime) -> None:
+        self.uow, self.key, self.chat_id, self.now = uow, key, chat_id, now
+        self.delivery: Delivery | None = None  # once the mark is committed
+        self.error: Exception | None = None
+
+    async def __call__(self) -> None:
+        if self.delivery is not None:
+            return
+        try:
+            delivery = await self.uow.deliveries.start(self.key, self.chat_id, self.now)
+            await self.uow.commit()
+        except Exception as exc:
+            self.error = exc
+            raise
+        self.delivery = delivery
 
 
 def _seconds(value: int | timedelta) -> timedelta:

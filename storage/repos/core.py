@@ -321,6 +321,18 @@ class DueRepo(Repo):
         )
         return cast(CursorResult[Any], result).rowcount == 1
 
+    async def renew(self, work_ids: Collection[int], now: datetime, worker: str) -> None:
+        """Renew `worker`'s claims on these rows, the ones it still runs."""
+        await self.session.execute(
+            update(DueWork)
+            .where(
+                DueWork.id.in_(list(work_ids)),
+                DueWork.status == "pending",
+                DueWork.claimed_by == worker,
+            )
+            .values(claimed_at=now)
+        )
+
     async def finish(self, work_id: int, now: datetime) -> None:
         await self.session.execute(
             update(DueWork).where(DueWork.id == work_id).values(status="done", done_at=now)

@@ -101,10 +101,36 @@ async def test_a_claim_left_by_a_dead_worker_is_taken_again_after_its_ttl(
     await schedule(harness, "orphan", now)
     async with harness.app.deps.uow() as uow:  # a worker claims it, then dies
         assert await uow.due.claim((await row(harness, "orphan")).id, now, now, "dead:1")
-    await harness.tick(timedelta(minutes=1))
+    await harness.tick(due.CLAIM_TTL / 2)
     assert runs == []  # still claimed by the dead worker
     await harness.tick(due.CLAIM_TTL)
     assert runs == ["orphan"]
+
+
+async def test_a_live_worker_keeps_its_claim_however_long_the_row_runs(
+    harness: Harness,
+) -> None:
+    deps = harness.app.deps
+    deps.settings = deps.settings.model_copy(update={"due_claim_ttl": 0.3})
+    ttl = due.claim_ttl(deps)
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow(deps: Deps, ctx: DueContext) -> None:
+        started.set()
+        await finish.wait()
+
+    deps.due_kinds["slow"] = slow
+    await schedule(harness, "slow", harness.clock.now(), kind="slow")
+    running = asyncio.create_task(due.run_due(deps, harness.app.bot))
+    await asyncio.wait_for(started.wait(), 5)
+    for _ in range(8):  # four TTLs go by, on the clock and for real, while the row runs
+        await asyncio.sleep(ttl.total_seconds() / 2)
+        now = harness.clock.advance(ttl / 2)
+        async with deps.uow() as uow:
+            assert await uow.due.claim_batch(now, now - ttl, "other:2", 10) == []
+    finish.set()
+    report = await asyncio.wait_for(running, 5)
+    assert report.done == ["slow"] and (await row(harness, "slow")).attempts == 1
 
 
 async def test_two_workers_run_each_row_once(harness: Harness, settings: Settings) -> None:

@@ -4,6 +4,8 @@ the limits by sliding windows: no 429 even when requests take unequal times to a
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from typing import Any
 
 from bot.app import build_application
@@ -63,3 +65,19 @@ async def test_a_group_gets_twenty_messages_a_minute_and_no_429(settings: Settin
         await app.shutdown()
         await app.deps.engine.dispose()
     assert sb.api.limiter is not None and sb.api.limiter.rate_limited == 0
+
+
+async def test_the_senders_messages_leave_evenly_not_in_bursts() -> None:
+    # Places for all six at once, but one leaves every 1/30 s: never 30 « sending » marks at
+    # once for a killed process to take with it.
+    pacing = Pacing()
+    left: list[float] = []
+
+    async def one(chat: int) -> None:
+        await pacing.reserve(chat)
+        left.append(time.monotonic())
+        pacing.release()
+
+    await asyncio.gather(*(one(1000 + i) for i in range(6)))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(left)]
+    assert min(gaps) >= 1 / 30 - 0.002, gaps
