@@ -1295,10 +1295,15 @@ async def needs_and_offers(uow: UnitOfWork, collective_id: int) -> list[NeedOrOf
     shared categories, with the « précisez » each actor gave. Anonymous answers never feed
     it."""
     found: list[NeedOrOffer] = []
-    for survey_id, data, membership_id, answers in await repo(uow).named_answers_of(collective_id):
-        for question in m.from_json(data).questions:
-            if question.source not in ("needs", "offers"):
-                continue
+    # The questions that feed it, read once per survey (not once per answer: a year of
+    # surveys is 12,000 answers to 40 definitions).
+    definitions, named = await repo(uow).named_answers_of(collective_id)
+    sourced = {
+        survey_id: [q for q in m.from_json(data).questions if q.source in ("needs", "offers")]
+        for survey_id, data in definitions.items()
+    }
+    for survey_id, membership_id, answers in named:
+        for question in sourced[survey_id]:
             chosen = answers.get(question.id) or []
             for value in chosen if isinstance(chosen, list) else [chosen]:
                 if value == m.OTHER:

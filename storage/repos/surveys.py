@@ -168,24 +168,29 @@ class SurveyRepo(Repo):
 
     async def named_answers_of(
         self, collective_id: int
-    ) -> list[tuple[int, dict[str, Any], int, dict[str, Any]]]:
-        """(survey id, its definition, membership id, answers) of every named answer in the
-        collective's open or closed surveys, from members still active."""
-        rows = await self.session.execute(
-            select(
-                Survey.id, Survey.definition, SurveyResponse.membership_id, SurveyResponse.answers
-            )
-            .join(SurveyResponse, SurveyResponse.survey_id == Survey.id)
-            .join(Membership, Membership.id == SurveyResponse.membership_id)
-            .where(
-                Survey.collective_id == collective_id,
-                Survey.anonymous.is_(False),
-                Survey.status.in_((SurveyStatus.OPEN, SurveyStatus.CLOSED)),
-                Membership.status == MembershipStatus.ACTIVE,
-            )
-            .order_by(Survey.id, SurveyResponse.id)
+    ) -> tuple[dict[int, dict[str, Any]], list[tuple[int, int, dict[str, Any]]]]:
+        """The definitions of the collective's open or closed named surveys, by id, and
+        (survey id, membership id, answers) of every named answer to them from members still
+        active. Each definition is read once, not once per answer."""
+        surveys = (
+            Survey.collective_id == collective_id,
+            Survey.anonymous.is_(False),
+            Survey.status.in_((SurveyStatus.OPEN, SurveyStatus.CLOSED)),
         )
-        return [(sid, dict(d), mid, dict(a)) for sid, d, mid, a in rows.all()]
+        definitions = {
+            sid: dict(d)
+            for sid, d in (
+                await self.session.execute(select(Survey.id, Survey.definition).where(*surveys))
+            ).all()
+        }
+        rows = await self.session.execute(
+            select(SurveyResponse.survey_id, SurveyResponse.membership_id, SurveyResponse.answers)
+            .join(Survey, SurveyResponse.survey_id == Survey.id)
+            .join(Membership, Membership.id == SurveyResponse.membership_id)
+            .where(*surveys, Membership.status == MembershipStatus.ACTIVE)
+            .order_by(SurveyResponse.survey_id, SurveyResponse.id)
+        )
+        return definitions, [(sid, mid, dict(a)) for sid, mid, a in rows.all()]
 
     # --- anonymous answers
 
