@@ -16,7 +16,15 @@ from typing import Any
 
 from bench.core import Figure, Options, Row, Samples, percentile
 from bench.members import Collective, edit_commune, floor_edit, settle
-from bench.rigs import FloorRig, TisserandRig, closed_loop, open_loop, sandbox, sqlite_url
+from bench.rigs import (
+    FloorRig,
+    TisserandRig,
+    closed_loop,
+    open_loop,
+    sandbox,
+    set_aside,
+    sqlite_url,
+)
 
 RATE = 30.0  # updates a second, open loop
 COMMUNES = ("Murat", "Aurillac", "Allanche", "Marcenat")
@@ -63,9 +71,11 @@ async def measure(
                 for name, on, people, edit, tisserand in sides if run % 2 == 0 else sides[::-1]:
                     options.say(f"{prefix}run {run + 1}: {name or 'Tisserand '}edits")
                     commune = COMMUNES[run % len(COMMUNES)]
+                    set_aside()  # before each timed phase, for both sides
                     took = await closed_loop([partial(edit, on, u, commune) for u in people])
                     samples.add(f"{prefix}{name}edit/s", 2 * len(people) / took)
                     await settle(on)
+                    set_aside()
                     latencies = await _steady(on, people, seconds, tisserand=tisserand)
                     samples.add(f"{prefix}{name}p50", 1000 * percentile(latencies, 50))
                     samples.add(f"{prefix}{name}p99", 1000 * percentile(latencies, 99))

@@ -16,7 +16,15 @@ from typing import Any
 
 from bench.core import Figure, Options, Row, Samples, percentile
 from bench.members import Collective, floor_edit, settle
-from bench.rigs import FloorRig, TisserandRig, closed_loop, open_loop, sandbox, sqlite_url
+from bench.rigs import (
+    FloorRig,
+    TisserandRig,
+    closed_loop,
+    open_loop,
+    sandbox,
+    set_aside,
+    sqlite_url,
+)
 
 RATE = 30.0
 STEADY_MEMBERS = 30
@@ -90,11 +98,13 @@ async def measure(options: Options, samples: Samples) -> None:
                 # One survey per run, each answered by everyone (closed loop), then the floor.
                 await _launch(rig, collective, f"{10 + run}/12 à 18 h")
                 latencies: list[float] = []
+                set_aside()  # before each timed phase, for both sides
                 took = await closed_loop(
                     [partial(_answer, rig, collective, u, latencies) for u in collective.users]
                 )
                 samples.add("answer/s", size * steps / took)
                 await settle(rig)
+                set_aside()
                 took = await closed_loop([partial(_edits, floor, u, steps // 2) for u in users])
                 samples.add("floor/s", size * 2 * (steps // 2) / took)
                 await settle(floor)
@@ -108,6 +118,7 @@ async def measure(options: Options, samples: Samples) -> None:
                 user, index = people[i % STEADY_MEMBERS], i // STEADY_MEMBERS
                 return await rig.act(_step(rig, collective, user, index))
 
+            set_aside()
             steady = await open_loop(act, count, RATE)
             samples.add("p50", 1000 * percentile(steady, 50))
             samples.add("p99", 1000 * percentile(steady, 99))
