@@ -111,7 +111,7 @@ async def test_a_live_worker_keeps_its_claim_however_long_the_row_runs(
     harness: Harness,
 ) -> None:
     deps = harness.app.deps
-    deps.settings = deps.settings.model_copy(update={"due_claim_ttl": 0.3})
+    deps.settings = deps.settings.replace(due_claim_ttl=0.3)
     ttl = due.claim_ttl(deps)
     started, finish = asyncio.Event(), asyncio.Event()
 
