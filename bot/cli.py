@@ -11,9 +11,12 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.app import TisserandApplication
 
 EXIT_USAGE = 2
 
@@ -268,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings() -> Settings:
-    return load_settings()
+    """From the environment and `.env`; a wrong value raises SettingsError, in one line."""
+    return Settings()
 
 
 def _db_upgrade(settings: Settings) -> int:
@@ -331,16 +335,15 @@ def _serving() -> None:
     gc.disable()
 
 
-def _run() -> int:
-    _serving()
-    from telegram.error import InvalidToken, NetworkError
-
-    from bot.app import ALLOWED_UPDATES, build_application, keep_loaded
+def _application(settings: Settings) -> TisserandApplication | int:
+    """What `run` and `webhook` share once their settings are read: logs that never show the
+    token, a database that answers and is up to date, the application, then what the start
+    loaded put out of the collector's sight. The application, or the exit code when the
+    reason was said in one line."""
+    from bot.app import build_application, keep_loaded
     from bot.logs import setup_logging
 
-    settings = _settings()
-    token = settings.require_token()
-    setup_logging(secret=token)
+    setup_logging(secret=settings.require_token())
     if (problem := _database_problem(settings)) is not None:
         print(f"tisserand: {problem}", file=sys.stderr)
         return EXIT_USAGE
@@ -349,6 +352,26 @@ def _run() -> int:
         return 1
     application = build_application(settings)
     keep_loaded()
+    return application
+
+
+def _stopped(application: TisserandApplication) -> int:
+    """The exit code once serving ended: 1 when the bot stopped itself, with its reason."""
+    if application.deps.stop_reason:
+        print(f"tisserand: {application.deps.stop_reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run() -> int:
+    _serving()
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import ALLOWED_UPDATES
+
+    application = _application(_settings())
+    if isinstance(application, int):
+        return application
     try:
         application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
     except InvalidToken:
@@ -357,10 +380,7 @@ def _run() -> int:
     except NetworkError as exc:
         print(f"tisserand: impossible de joindre l'API Bot : {type(exc).__name__}", file=sys.stderr)
         return 1
-    if application.deps.stop_reason:
-        print(f"tisserand: {application.deps.stop_reason}", file=sys.stderr)
-        return 1
-    return 0
+    return _stopped(application)
 
 
 # Telegram's rule for the secret token.
@@ -369,12 +389,10 @@ _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 def _webhook(url: str, listen: str, port: int) -> int:
     _serving()
-    from bot.app import build_application, keep_loaded
-    from bot.logs import setup_logging
     from bot.webhook import serve_webhook
 
     settings = _settings()
-    token = settings.require_token()
+    settings.require_token()
     if settings.webhook_secret is None:
         raise SettingsError(
             "il manque TISSERAND_WEBHOOK_SECRET, le secret que Telegram joint à chaque appel "
@@ -387,15 +405,9 @@ def _webhook(url: str, listen: str, port: int) -> int:
         )
     if not url.startswith(("https://", "http://")):
         raise SettingsError(f"--url attend une adresse https://…, pas « {url} »")
-    setup_logging(secret=token)
-    if (problem := _database_problem(settings)) is not None:
-        print(f"tisserand: {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    sqlite = settings.database_url.startswith("sqlite")
-    if sqlite and not _up_to_date(settings) and _db_upgrade(settings) != 0:
-        return 1
-    application = build_application(settings)
-    keep_loaded()
+    application = _application(settings)
+    if isinstance(application, int):
+        return application
 
     def ready(bound: int) -> None:
         print(f"Webhook : {url}, servi sur http://{listen}:{bound}.", flush=True)
@@ -409,10 +421,7 @@ def _webhook(url: str, listen: str, port: int) -> int:
     except OSError as exc:
         print(f"tisserand: impossible d'écouter sur {listen}:{port} : {exc}", file=sys.stderr)
         return 1
-    if application.deps.stop_reason:
-        print(f"tisserand: {application.deps.stop_reason}", file=sys.stderr)
-        return 1
-    return 0
+    return _stopped(application)
 
 
 async def _sandbox(host: str, port: int) -> int:

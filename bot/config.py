@@ -213,8 +213,3 @@ def _dotenv(path: Path) -> dict[str, str | None]:
     from dotenv import dotenv_values
 
     return _prefixed(dotenv_values(path, encoding="utf-8"))
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Read the settings; a wrong value raises one clear SettingsError line."""
-    return Settings(**overrides)

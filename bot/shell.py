@@ -173,6 +173,17 @@ class Shell:
     def _in_chat(self) -> bool:
         return self.chat is None or self.chat.members.get(self.user.id, "left") in PRESENT
 
+    def _present(self) -> bool:
+        """Whether the person is in the chat they write in; if not, say how to get there."""
+        if self._in_chat():
+            return True
+        assert self.chat is not None
+        self.say(
+            f"{self.user.first_name} n'est pas dans le groupe {quoted(self.chat.title or '')}"
+            " : tapez :rejoint pour y entrer"
+        )
+        return False
+
     def say(self, text: str) -> None:
         """The shell's own words, between brackets, set like the bot's French."""
         self.out(f"({typeset(text)})")
@@ -265,12 +276,7 @@ class Shell:
         except OSError as exc:
             self.say(f"impossible de lire {path} : {exc.strerror or type(exc).__name__}")
             return
-        if not self._in_chat():
-            assert self.chat is not None
-            self.say(
-                f"{self.user.first_name} n'est pas dans le groupe {quoted(self.chat.title or '')}"
-                " : tapez :rejoint pour y entrer"
-            )
+        if not self._present():
             return
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self.sb.send_document(self.user, self.chat, path.name, content, mime=mime)
@@ -323,12 +329,7 @@ class Shell:
         target = self.chat if self.chat is not None else self.user
         messages = [m for m in reversed(self.sb.bot_messages(target)) if m.inline_buttons]
         message, label = find_button(messages, wanted)
-        if not self._in_chat():
-            assert self.chat is not None
-            self.say(
-                f"{self.user.first_name} n'est pas dans le groupe {quoted(self.chat.title or '')}"
-                " : tapez :rejoint pour y entrer"
-            )
+        if not self._present():
             return
         await self.h.press(self.user, self.chat, label, message_id=message.message_id)
 
