@@ -50,7 +50,7 @@ from bot.lease import Lease
 from bot.ordering import Lanes
 from bot.pacing import Pacing
 from bot.replies import Outbox, Reply, deliver
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, one_statement_factory, session_factory
 from storage.uow import UnitOfWork, network_ok
 
 if TYPE_CHECKING:
@@ -99,7 +99,13 @@ class Deps:
     # chat's updates are then ordered across processes. Polling has a single receiver.
     shared_inbox: bool = False
 
-    def uow(self) -> UnitOfWork:
+    # Sessions for a unit of work of one statement (`storage.db.one_statement_factory`).
+    one_statement_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    def uow(self, *, one_statement: bool = False) -> UnitOfWork:
+        """A unit of work; `one_statement` when it runs a single statement, atomic on its own."""
+        if one_statement and self.one_statement_sessions is not None:
+            return UnitOfWork(self.one_statement_sessions)
         return UnitOfWork(self.sessions)
 
 
@@ -210,7 +216,8 @@ class TisserandApplication(Application):
             for u in updates
         ]
         try:
-            async with self.deps.uow() as uow:
+            # One INSERT for the whole batch: on PostgreSQL, no BEGIN and COMMIT around it.
+            async with self.deps.uow(one_statement=True) as uow:
                 fresh = await uow.inbox.store(self.bot.id, rows, self.deps.clock.now())
         except Exception as exc:
             if not is_database_error(exc):
@@ -442,6 +449,7 @@ def build_application(
         clock=clock or SystemClock(),
         engine=engine,
         sessions=session_factory(engine),
+        one_statement_sessions=one_statement_factory(engine),
         worker_id=f"{socket.gethostname()}:{os.getpid()}",
     )
     deps.lease = Lease(engine)
