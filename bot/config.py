@@ -9,6 +9,7 @@ value counts as unset; other `TISSERAND_` variables are ignored.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -63,8 +64,10 @@ def _number(kind: type[float] | type[int], low: float, *, strict: bool) -> Calla
     def read(value: Any) -> float | int:
         try:
             number = kind(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError("doit être un nombre") from None
+        if not math.isfinite(number):  # « nan », « inf »: no interval nor delay
+            raise ValueError("doit être un nombre")
         if strict and number <= low:
             raise ValueError(f"doit être un nombre plus grand que {low:g}")
         if number < low:

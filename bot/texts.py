@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,6 +31,13 @@ def format_datetime(moment: datetime, pattern: str, *, locale: str) -> str:
     from babel.dates import format_datetime as babel_format
 
     return babel_format(moment, pattern, locale=locale)
+
+
+def format_date(day: date, pattern: str, *, locale: str) -> str:
+    """Babel's `format_date`, loaded the same way."""
+    from babel.dates import format_date as babel_format
+
+    return babel_format(day, pattern, locale=locale)
 
 
 def language_of(code: str | None) -> str:

@@ -16,7 +16,7 @@ from bot.services import journal, toolbox
 from bot.services import meetings as meetings_svc
 from bot.services.errors import Refusal
 from bot.services.members import require_role
-from bot.texts import caption
+from bot.texts import caption, format_date
 from storage.models import Collective, Decision, Meeting, MeetingParticipant, Person, RoadmapAction
 from storage.repos.meetings import MeetingRepo, RoadmapRepo
 from storage.uow import UnitOfWork
@@ -178,7 +178,7 @@ async def add_action(
             "action_id": action.id,
             "text": text[:200],
             "due_on": due_on.isoformat(),
-            "due": _format_date(
+            "due": format_date(
                 due_on,
                 ("'1er'" if due_on.day == 1 and collective.language == "fr" else "d") + " MMMM y",
                 locale=collective.language,
@@ -441,9 +441,3 @@ async def actions_table(
     ]
     header = caption("meetings/csv_actions", lang).split("|")
     return header, rows
-
-
-def _format_date(day: date, pattern: str, *, locale: str) -> str:
-    from babel.dates import format_date  # loaded when first needed, not at start
-
-    return format_date(day, pattern, locale=locale)

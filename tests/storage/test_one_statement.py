@@ -5,10 +5,12 @@ ordinary transaction, which takes the write lock up front."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
+from bot.sandbox.harness import Harness
 from storage.db import create_engine, one_statement_factory, session_factory
 from storage.uow import UnitOfWork
 from tests.conftest import BACKEND
@@ -34,6 +36,21 @@ async def test_a_one_statement_unit_opens_no_transaction_on_postgresql(database_
     assert first != second  # each statement was its own transaction: no BEGIN was sent
     first, second = await _transaction_starts(database_url, one_statement=False)
     assert first == second  # an ordinary unit is one transaction
+
+
+async def test_the_inbox_writes_each_batch_in_a_one_statement_unit(harness: Harness) -> None:
+    levels: list[object] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO INBOX"):
+            levels.append(conn.get_execution_options().get("isolation_level"))
+
+    event.listen(harness.app.deps.engine.sync_engine, "before_cursor_execute", seen)
+    jeanne = harness.sandbox.add_user("Jeanne")
+    await harness.say(jeanne, None, "/aide")
+    # On PostgreSQL, outside any transaction; on SQLite, the usual one (BEGIN IMMEDIATE).
+    assert levels == ["AUTOCOMMIT" if BACKEND == "postgresql" else None]
+    assert harness.bot_texts(jeanne)  # stored, then handled and answered
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's write lock")

@@ -72,6 +72,8 @@ def test_secrets_never_show(monkeypatch: pytest.MonkeyPatch) -> None:
         ("TISSERAND_TIMEZONE", "Mars/Olympus", "fuseau horaire inconnu : 'Mars/Olympus'"),
         ("TISSERAND_LOCALE", "de", "valeurs possibles : 'fr' ou 'en'"),
         ("TISSERAND_DUE_INTERVAL", "souvent", "doit être un nombre"),
+        ("TISSERAND_DUE_INTERVAL", "nan", "doit être un nombre"),
+        ("TISSERAND_DUE_CLAIM_TTL", "inf", "doit être un nombre"),
         ("TISSERAND_DUE_INTERVAL", "0", "doit être un nombre plus grand que 0"),
         ("TISSERAND_RETENTION_MONTHS", "0", "doit être un nombre supérieur ou égal à 1"),
         ("TISSERAND_TOKEN", "pas-un-jeton-secret", "ne ressemble pas à un jeton"),
