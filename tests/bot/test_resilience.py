@@ -207,11 +207,17 @@ async def test_a_group_post_that_fails_is_reported_and_the_collective_kept(
 
 
 async def test_a_busy_group_delays_only_itself(settings: Settings) -> None:
-    # Telegram's pace in a group (20 a minute), shrunk to 2 a second: real time, kept short.
-    pacing = Pacing(Limits(group=(2, 1.0)))
+    # Telegram's pace in a group (20 a minute), shrunk to 2 every 3 seconds. What is
+    # asserted is an order, not a duration: the private answer comes while the group is
+    # still waiting for its second window.
+    pacing = Pacing(Limits(group=(2, 3.0)))
     h = Harness(settings, migrate=False, pacing=pacing)
     await h.start()
     await h.live()
+
+    def group_answers() -> int:
+        return len([t for t in h.bot_texts(group) if "Ce que je peux faire" in t])
+
     try:
         sb = h.sandbox
         owner, paul = sb.add_user("Claire"), sb.add_user("Paul")
@@ -222,12 +228,12 @@ async def test_a_busy_group_delays_only_itself(settings: Settings) -> None:
         await h.feed()
         started = time.monotonic()
         while not any("Ce que je peux faire" in t for t in h.bot_texts(paul)):
-            assert time.monotonic() - started < 0.5, "the private /aide waited for the group"
+            assert time.monotonic() - started < 20
             await asyncio.sleep(0.01)
-        # The group is still waiting for its next second.
-        assert len([t for t in h.bot_texts(group) if "Ce que je peux faire" in t]) <= 2
-        while len([t for t in h.bot_texts(group) if "Ce que je peux faire" in t]) < 6:
-            assert time.monotonic() - started < 5
+        assert group_answers() <= 2, "the private /aide waited for the group"
+        # The group is served too, at its own pace.
+        while group_answers() < 3:
+            assert time.monotonic() - started < 20
             await asyncio.sleep(0.05)
     finally:
         await h.stop()
@@ -241,14 +247,15 @@ async def test_a_429_in_one_group_holds_no_lock_and_no_other_chat(settings: Sett
         sb = h.sandbox
         owner, paul = sb.add_user("Claire"), sb.add_user("Paul")
         group = sb.create_group("Laine", owner=owner)
-        sb.fail_next("sendMessage", "retry_after", chat_id=group.id, retry_after=2)
+        sb.fail_next("sendMessage", "retry_after", chat_id=group.id, retry_after=3)
         sb.send_text(owner, group, "/aide")
         sb.send_text(paul, None, "/aide")
         await h.feed()
         started = time.monotonic()
         while not any("Ce que je peux faire" in t for t in h.bot_texts(paul)):
-            assert time.monotonic() - started < 1
+            assert time.monotonic() - started < 20
             await asyncio.sleep(0.01)
+        # An order, not a duration: the private answer did not wait for the group's retry.
         assert not any("Ce que je peux faire" in t for t in h.bot_texts(group))
         # Meanwhile the database is free: the due work runs, nothing is locked.
         report = await h.tick()
