@@ -12,7 +12,7 @@ from handlers.registry import Command, Feature, On
 
 
 async def start(ctx: Ctx) -> None:
-    payload = ctx.context.args[0] if ctx.context.args else ""
+    payload = ctx.args[0] if ctx.args else ""
     if ctx.is_private and payload:
         found = ctx.registry.link_for(payload)
         if found is None:

@@ -27,7 +27,8 @@ async def run_for_collective(ctx: Ctx, command: Command) -> None:
         raise Refusal("no_collective", left=await has_left(ctx.uow, ctx.me))
     if isinstance(found, list):
         buttons: Rows = [[(c.title[:60], ("pick", c.id, command.names[0]))] for c in found]
-        ctx.say("choose_collective", buttons)
+        # A reply to the command: the button finds its words there (`/chercher laine`).
+        ctx.say("choose_collective", buttons, quote=True)
         return
     await command.for_collective(ctx, found)
 
@@ -38,8 +39,18 @@ async def pick_button(ctx: Ctx, collective_id: int, name: str) -> None:
     if command is None or command.for_collective is None:
         raise Refusal("stale_button")
     collective = await choose_collective(ctx.uow, ctx.me, collective_id)
+    ctx.command_text = _asked_for(ctx, command)
     ctx.edit("chosen_collective", c=collective)
     await command.for_collective(ctx, collective)
+
+
+def _asked_for(ctx: Ctx, command: Command) -> str | None:
+    """The command the choice answered (its message is a reply to it), if it is this one."""
+    query = ctx.update.callback_query
+    asked = getattr(query.message, "reply_to_message", None) if query is not None else None
+    text = asked.text if asked is not None and asked.text else ""
+    word = text.split(maxsplit=1)[0].removeprefix("/").split("@")[0] if text else ""
+    return text if word.casefold() in command.names else None
 
 
 async def switch_rows(ctx: Ctx, collective: Collective, name: str) -> Rows:

@@ -57,6 +57,9 @@ class Ctx:
     group_collective: Collective | None
     lang: str
     answered: bool = False
+    # The command a choice of collective was asked for (`/chercher laine brute`): set by the
+    # choice's button, so the command runs with its words.
+    command_text: str | None = None
 
     @property
     def now(self) -> datetime:
@@ -76,6 +79,24 @@ class Ctx:
         if self.person is None:
             raise Refusal("stale_button")
         return self.person
+
+    @property
+    def command_rest(self) -> str:
+        """What follows the command: « laine brute » for `/chercher laine brute`, also when
+        the command runs after a choice of collective; empty for a button."""
+        text = self.command_text
+        if text is None:
+            message = self.update.message
+            text = message.text if message is not None and message.text else ""
+        if not text.startswith("/"):
+            return ""
+        parts = text.split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    @property
+    def args(self) -> list[str]:
+        """The command's words, as PTB splits them."""
+        return self.command_rest.split()
 
     @property
     def person_lang(self) -> str:
@@ -125,15 +146,18 @@ class Ctx:
         /,
         *,
         then: FollowUp | None = None,
+        quote: bool = False,
         **params: Any,
     ) -> None:
-        """Answer in the chat the update came from (in its forum topic, if any)."""
+        """Answer in the chat the update came from (in its forum topic, if any); `quote`
+        answers the person's message as a reply to it."""
         text = self.text(name, **params)
         markup = keyboard(buttons)
         message = self.update.effective_message
         if message is not None:
+            do_quote = quote and self.update.message is not None
             self.queue(
-                lambda bot: message.reply_text(text, reply_markup=markup, do_quote=False),
+                lambda bot: message.reply_text(text, reply_markup=markup, do_quote=do_quote),
                 name,
                 then=self._unless_blocked(then),
             )

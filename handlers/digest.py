@@ -37,16 +37,12 @@ CONTACT_WORDS = {"contact"}
 HOURS = tuple(range(6, 21))
 
 
-def _args(ctx: Ctx) -> list[str]:
-    return list(ctx.context.args or [])
-
-
 # --- /resume
 
 
 async def resume(ctx: Ctx, collective: Collective) -> None:
     await require_role(ctx.uow, collective, ctx.me, ANIMATORS)
-    args = _args(ctx)
+    args = ctx.args
     word = args[0].casefold() if args else ""
     if not ctx.is_private:
         # The list of subscribers and the codes are the team's: read in private.
@@ -171,7 +167,7 @@ async def abonner(ctx: Ctx) -> None:
     if ctx.chat is None:
         return
     collective, settings = await svc.subscribe_chat(
-        ctx.uow, " ".join(_args(ctx)), ctx.chat.id, _chat_title(ctx), ctx.now
+        ctx.uow, " ".join(ctx.args), ctx.chat.id, _chat_title(ctx), ctx.now
     )
     ctx.say(
         "digest/subscribed",

@@ -271,7 +271,7 @@ async def _left_group(ctx: Ctx, collective: Collective, telegram_id: int) -> Non
 
 
 async def show_directory(ctx: Ctx, collective: Collective) -> None:
-    if ctx.context.args and ctx.context.args[0].casefold() in ("carte", "map"):
+    if ctx.args and ctx.args[0].casefold() in ("carte", "map"):
         from handlers.cartographie import show_map  # /annuaire carte: the actors' map
 
         await show_map(ctx, collective)

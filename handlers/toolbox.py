@@ -329,19 +329,9 @@ async def mark_button(ctx: Ctx, collective_id: int, code: str, status: str) -> N
 # --- /chercher
 
 
-def _query(ctx: Ctx) -> str:
-    """The words after the command (a command run from a button has none)."""
-    message = ctx.update.message
-    text = message.text if message is not None and message.text else ""
-    if not text.startswith("/"):
-        return ""
-    parts = text.split(maxsplit=1)
-    return parts[1] if len(parts) > 1 else ""
-
-
 async def chercher(ctx: Ctx, collective: Collective) -> None:
     results = await svc.search_all(
-        ctx.uow, collective, ctx.me, _query(ctx), ctx.lang, ctx.now, private=ctx.is_private
+        ctx.uow, collective, ctx.me, ctx.command_rest, ctx.lang, ctx.now, private=ctx.is_private
     )
     rows: Rows = []
     if ctx.is_private:

@@ -145,7 +145,7 @@ async def vote_command(ctx: Ctx, collective: Collective) -> None:
         await members_svc.require_role(ctx.uow, collective, ctx.me, READERS)
         await show_running(ctx, collective)
         return
-    args = ctx.context.args or []
+    args = ctx.args
     title = " ".join(args).strip()
     if title:
         title = clean_text(title, field="question", limit=300)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.sandbox.core import SandboxUser
 from bot.sandbox.harness import Harness
 from tests.helpers import actor, journal_kinds, membership_of, nb, scene, wool_collective
 
@@ -116,7 +117,8 @@ async def test_directory_groups_by_maillon_then_famille(harness: Harness) -> Non
     assert "1 membre n'apparaît pas dans l'annuaire" in text
 
 
-async def test_several_collectives_ask_then_remember(harness: Harness) -> None:
+async def _in_two_collectives(harness: Harness) -> SandboxUser:
+    """Sophie, a member of the wool collective and of a food one (the current)."""
     group, _, users = await wool_collective(harness)
     sb = harness.sandbox
     sophie = users[0]
@@ -137,6 +139,18 @@ async def test_several_collectives_ask_then_remember(harness: Harness) -> None:
     await scene(harness).onboard(
         sophie, actor(org="CRESS", maillons=("Production",)), via_group=food
     )
+    return sophie
+
+
+async def _forget_choice(harness: Harness, user: SandboxUser) -> None:
+    async with harness.app.deps.uow() as uow:
+        person = await uow.people.by_telegram_id(user.id)
+        assert person is not None
+        person.current_collective_id = None
+
+
+async def test_several_collectives_ask_then_remember(harness: Harness) -> None:
+    sophie = await _in_two_collectives(harness)
     # Joining the second collective made it the current one; the other is a button away.
     await harness.say(sophie, None, "/annuaire")
     directory = harness.last(sophie)
@@ -147,10 +161,7 @@ async def test_several_collectives_ask_then_remember(harness: Harness) -> None:
     await harness.say(sophie, None, "/annuaire")
     assert "Annuaire — Filière laine du Cantal" in harness.last(sophie).plain
     # With no choice remembered, the bot asks.
-    async with harness.app.deps.uow() as uow:
-        person = await uow.people.by_telegram_id(sophie.id)
-        assert person is not None
-        person.current_collective_id = None
+    await _forget_choice(harness, sophie)
     await harness.say(sophie, None, "/annuaire")
     assert harness.last(sophie).buttons == [["Filière laine du Cantal"], ["Alimentation durable"]]
     await harness.press(sophie, None, "Alimentation durable")
@@ -234,3 +245,23 @@ async def test_someone_coming_back_finds_their_answers_offered(harness: Harness)
         "Allanche",
     )
     assert len(member.maillon_ids) == 2
+
+
+async def test_a_command_keeps_its_words_through_the_choice_of_collective(
+    harness: Harness,
+) -> None:
+    sophie = await _in_two_collectives(harness)
+    await _forget_choice(harness, sophie)
+    await harness.say(sophie, None, "/chercher cress")
+    question = harness.last(sophie)
+    assert "plusieurs collectifs" in question.plain
+    await harness.press(sophie, None, "Filière laine du Cantal")
+    found = harness.last(sophie).plain
+    assert nb("« cress »") in found and "CRESS — Acteur0" in found, found
+    # The words of the command asked for, not of another one: /annuaire carte.
+    await _forget_choice(harness, sophie)
+    await harness.say(sophie, None, "/annuaire carte")
+    await harness.press(sophie, None, "Alimentation durable")
+    map_ = harness.last(sophie)
+    assert map_.photo is not None
+    assert nb("Carte des acteurs de « Alimentation durable »") in map_.plain

@@ -407,7 +407,9 @@ def test_long_input_is_rejected_quickly() -> None:
     start = time_module.perf_counter()
     for text in ("1" * 100_000, "1 " * 50_000, "9h" * 50_000):
         assert fail(text).code == "unreadable"
-    assert time_module.perf_counter() - start < 0.5
+    # Rejected before any pattern runs: far under a second, where a backtracking pattern
+    # would take minutes.
+    assert time_module.perf_counter() - start < 2.0
 
 
 def test_input_of_exactly_200_characters_is_read() -> None:
@@ -421,7 +423,7 @@ def test_pathological_input_under_limit_is_fast(text: str) -> None:
     start = time_module.perf_counter()
     with pytest.raises(DateParseError):
         parse(text)
-    assert time_module.perf_counter() - start < 0.1
+    assert time_module.perf_counter() - start < 1.0  # catastrophic backtracking takes minutes
 
 
 @pytest.mark.parametrize(
