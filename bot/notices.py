@@ -28,12 +28,15 @@ async def notify_animators(
     now: datetime,
     *,
     once_per: str = "day",
+    about: str = "",
     params: dict[str, Any] | None = None,
 ) -> bool:
-    """Tell every active animator, in private, once per `once_per` ("day" or "ever").
+    """Tell every active animator, in private, once per `once_per` ("day" or "ever") and
+    per `about` (what the notice is about, when one collective can have several).
     False when the same notice is already scheduled for that period."""
     period = now.astimezone(ZoneInfo(collective.timezone)).date().isoformat()
-    key = f"notice:{template}:{collective.id}" + (f":{period}" if once_per == "day" else "")
+    key = f"notice:{template}:{collective.id}" + (f":{about}" if about else "")
+    key += f":{period}" if once_per == "day" else ""
     return await uow.due.schedule(
         key=key,
         kind=NOTIFY_ANIMATORS,

@@ -327,6 +327,19 @@ async def _promote_successor(uow: UnitOfWork, collective: Collective, now: datet
         subject_id=successor.person_id,
         data={"from": previous, "to": Role.ANIMATEUR, "reason": "last_animator_left"},
     )
+    # The successor learns it in private (they are now the only animator the notice
+    # reaches); the person who left is not named: they may have asked to be forgotten.
+    from bot.notices import notify_animators
+
+    await notify_animators(
+        uow,
+        collective,
+        "roles/successor",
+        now,
+        once_per="ever",
+        about=f"{successor.id}:{now.isoformat()}",
+        params={"was": previous},
+    )
 
 
 async def left_group(

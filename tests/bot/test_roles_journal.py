@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.sandbox.harness import Harness
-from tests.helpers import actor, journal_kinds, membership_of, scene, wool_collective
+from storage.models import DueWork
+from tests.helpers import actor, journal_kinds, membership_of, nb, scene, wool_collective
 
 
 async def _with_marc(harness: Harness):  # type: ignore[no-untyped-def]
@@ -80,6 +83,38 @@ async def test_last_animator_leaving_the_group_hands_over_to_the_oldest_member(
     await harness.leave(claire, group)
     marc_member = await membership_of(harness, group, marc)
     assert marc_member is not None and marc_member.role == "animateur"
+    # Marc learns it, in private, through the sender; nobody else does.
+    await harness.tick()
+    told = harness.last(marc).plain
+    assert (
+        nb("Vous faites maintenant partie de l'équipe d'animation de « Filière laine du Cantal »")
+        in told
+    )
+    assert "vous en êtes membre depuis le plus longtemps" in told
+    assert "Claire" not in told
+    assert not any("équipe d'animation de" in t for t in harness.bot_texts(claire)[-1:])
+    await harness.tick()
+    assert sum("Vous faites maintenant partie" in t for t in harness.bot_texts(marc)) == 1
+
+
+async def test_the_last_animator_who_asks_to_be_forgotten_leaves_a_told_successor(
+    harness: Harness,
+) -> None:
+    group, claire, marc = await _with_marc(harness)
+    await harness.say(claire, None, "/oublier")
+    await harness.press(claire, None, "Effacer mes données")
+    marc_member = await membership_of(harness, group, marc)
+    assert marc_member is not None and marc_member.role == "animateur"
+    # What waits to be sent names nobody: Claire asked to be forgotten.
+    async with harness.app.deps.uow() as uow:
+        payloads = [
+            str(row.payload)
+            for row in await uow.session.scalars(select(DueWork))
+            if "successor" in row.key
+        ]
+    assert payloads and not any("Claire" in p or "Morel" in p for p in payloads)
+    await harness.tick()
+    assert nb("Vous faites maintenant partie de l'équipe d'animation") in harness.last(marc).plain
 
 
 async def test_journal_is_for_animators_and_paged(harness: Harness) -> None:
