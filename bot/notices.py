@@ -60,7 +60,7 @@ async def send_notice(deps: Deps, due: DueContext) -> object:
         m for m in members if m.role == Role.ANIMATEUR and m.status == MembershipStatus.ACTIVE
     ]
     sender = Sender(due.bot, due.uow, due.now)
-    quiet = QuietHours(collective.timezone, collective.quiet_start, collective.quiet_end)
+    quiet = QuietHours.of(collective)
     template = str(work.payload["template"])
     params = dict(work.payload.get("params") or {})
     for member in animators:

@@ -26,7 +26,7 @@ from telegram.ext import ExtBot
 
 from bot.last_byte import marked_before_last_byte
 from bot.pacing import Pacing
-from storage.models import Delivery
+from storage.models import Collective, Delivery
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,11 @@ class QuietHours:
     timezone: str
     start: int = 21 * 60  # minutes after local midnight
     end: int = 8 * 60
+
+    @classmethod
+    def of(cls, collective: Collective) -> QuietHours:
+        """The collective's own quiet hours."""
+        return cls(collective.timezone, collective.quiet_start, collective.quiet_end)
 
     def next_allowed(self, now: datetime) -> datetime | None:
         """None when sending now is fine, else the local morning when it becomes fine."""

@@ -378,7 +378,7 @@ async def publish_version(deps: Any, due: DueContext, vote: Vote) -> object:
             first = outcome.message_id
     if version.pin is None and first is not None:
         await _pin(due, collective, version, first)
-    quiet = QuietHours(collective.timezone, collective.quiet_start, collective.quiet_end)
+    quiet = QuietHours.of(collective)
     for person, signed in await svc.to_invite(uow, charter, version):
         text = render(
             "charter/invite",

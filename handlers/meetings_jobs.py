@@ -31,14 +31,10 @@ def rsvp_row(lang: str, meeting_id: int, mine: str | None = None, origin: str = 
     ]
 
 
-def quiet_of(collective: Collective) -> QuietHours:
-    return QuietHours(collective.timezone, collective.quiet_start, collective.quiet_end)
-
-
 def not_before_start(collective: Collective, now: datetime, start: datetime) -> datetime | None:
     """When to send instead of now (quiet hours); None: now. Quiet hours never push a message
     past the meeting's start: then it goes at once."""
-    morning = quiet_of(collective).next_allowed(now)
+    morning = QuietHours.of(collective).next_allowed(now)
     if morning is None or morning >= start:
         return None
     return morning
@@ -228,7 +224,7 @@ async def agenda_proposed(deps: Deps, due: DueContext) -> object:
                 f"{due.work.key}:{person.id}",
                 person.telegram_id,
                 text,
-                quiet=quiet_of(collective),
+                quiet=QuietHours.of(collective),
                 reply_markup=markup,
             )
         )
@@ -255,7 +251,7 @@ async def agenda_decided(deps: Deps, due: DueContext) -> object:
         c=collective,
     )
     outcome = await Sender(due.bot, due.uow, due.now).send(
-        due.work.key, author.telegram_id, text, quiet=quiet_of(collective)
+        due.work.key, author.telegram_id, text, quiet=QuietHours.of(collective)
     )
     return _later(outcome)
 

@@ -11,7 +11,7 @@ from bot.conversation import Finished
 from bot.domain import READERS, MembershipStatus, Role
 from bot.due import DueContext, Later
 from bot.paging import paginate
-from bot.sender import Sender
+from bot.sender import QuietHours, Sender
 from bot.services import collectives as collectives_svc
 from bot.services import meeting_flows as flows
 from bot.services import meetings as meetings_svc
@@ -23,7 +23,6 @@ from handlers import conversation
 from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows, keyboard
 from handlers.meetings import in_private, send_file
-from handlers.meetings_jobs import quiet_of
 from handlers.paging import nav_row
 from handlers.registry import Button, Command, Feature, FlowUI, Int, Link, PagedList, Word, link_id
 from storage.models import Collective
@@ -203,7 +202,7 @@ async def action_soon(deps: Deps, due: DueContext) -> object:
     today = svc.local_today(collective, due.now)
     text = render("meetings/action_soon", person.language, action=action, c=collective, today=today)
     outcome = await Sender(due.bot, due.uow, due.now).send(
-        due.work.key, person.telegram_id, text, quiet=quiet_of(collective), reply_markup=markup
+        due.work.key, person.telegram_id, text, quiet=QuietHours.of(collective), reply_markup=markup
     )
     if outcome.status == "later" and outcome.retry_at is not None:
         return Later(outcome.retry_at)
@@ -225,7 +224,7 @@ async def overdue_weekly(deps: Deps, due: DueContext) -> object:
     people = await due.uow.people.many(ids)
     names = {i: p.display_name for i, p in people.items()}
     sender = Sender(due.bot, due.uow, now)
-    quiet = quiet_of(collective)
+    quiet = QuietHours.of(collective)
     for person_id, member in members.items():
         person = member.person
         if member.role == Role.ANIMATEUR:

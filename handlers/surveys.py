@@ -377,7 +377,14 @@ async def survey_button(ctx: Ctx, survey_id: int, action: str) -> None:
         )
     elif action == "closeyes":
         subject = await svc.close_early(ctx.uow, ctx.me, survey_id, ctx.now, ctx.person_lang)
-        ctx.edit("surveys/closed_now", survey=subject.survey)
+        collective = subject.collective
+        ctx.edit(
+            "surveys/closed_now",
+            survey=subject.survey,
+            group_at=QuietHours.of(collective).next_allowed(ctx.now),
+            tz=collective.timezone,
+            now=ctx.now,
+        )
     elif action == "cancelyes":
         subject = await svc.cancel(ctx.uow, ctx.me, survey_id, ctx.now, ctx.person_lang)
         ctx.edit("surveys/cancelled", survey=subject.survey)
@@ -615,7 +622,7 @@ async def due_remind(deps: Any, due: DueContext) -> object:
     days = int(payload["days"])
     base = f"{due.work.key}"
     sender = Sender(due.bot, due.uow, due.now)
-    quiet = QuietHours(collective.timezone, collective.quiet_start, collective.quiet_end)
+    quiet = QuietHours.of(collective)
     link, closes_at, now = survey.answer_link, survey.closes_at, due.now
     title, anonymous = survey.title, survey.anonymous
     assert closes_at is not None
@@ -710,63 +717,78 @@ async def due_results(deps: Any, due: DueContext) -> object:
         return None
     survey, collective = found.survey, found.collective
     sender = Sender(due.bot, due.uow, due.now)
-    quiet = QuietHours(collective.timezone, collective.quiet_start, collective.quiet_end)
     key, thread = due.work.key, collective.thread_id
     only = payload.get("only")
+    # An animator who closed the survey, or asked for the results again, is waiting for
+    # their copies: those go at once; the group's wait for the end of the quiet hours.
+    group_quiet = QuietHours.of(collective)
+    team_quiet = None if only is not None or payload.get("asked") else group_quiet
 
     async def send(suffix: str, chat_id: int, text: str, **kwargs: Any) -> Later | None:
+        quiet = group_quiet if chat_id == collective.chat_id else team_quiet
         outcome = await sender.send(f"{key}:{suffix}", chat_id, text, quiet=quiet, **kwargs)
         if outcome.status == "later" and outcome.retry_at is not None:
             return Later(outcome.retry_at)
         return None
 
-    if only is None:
+    async def to_group() -> Later | None:
         head = render("surveys/results_head", lang, survey=survey, f=found)
         blocks = [render("surveys/results_block", lang, t=t) for t in found.tallies]
         for i, text in enumerate(pack(head, blocks)):
             if later := await send(f"group:{i}", collective.chat_id, text, thread_id=thread):
                 return later
         chart = await asyncio.to_thread(chart_of, found)
-        if chart is not None:
-            total = len(chart_panels(found))
-            text = render(
-                "surveys/chart_caption",
-                lang,
-                survey=survey,
-                f=found,
-                shown=min(total, CHART_PANELS),
-                total=total,
-            )
-            if later := await send(
-                "chart", collective.chat_id, text, photo=chart, thread_id=thread
-            ):
-                return later
-    header, rows = found.table(lang)
-    csv_content = csv_bytes(header, rows)
-    xlsx_content = await asyncio.to_thread(
-        xlsx_bytes, [Sheet(caption("surveys/sheet_name", lang), header, rows)]
-    )
-    texts = r.free_texts(found.definition, found.respondents, named=not survey.anonymous, lang=lang)
-    for person in await svc.animators_of(due.uow, collective.id):
-        if only is not None and person.id != only:
-            continue
-        mine, chat = person.language, person.telegram_id
-        head = render("surveys/texts_head", mine, survey=survey, f=found, count=len(texts))
-        blocks = [render("surveys/texts_block", mine, label=lb, lines=ls) for lb, ls in texts]
-        for i, text in enumerate(pack(head, blocks)):
-            if later := await send(f"{person.id}:texts:{i}", chat, text):
-                return later
-        head = render("surveys/breakdown_head", mine, survey=survey, f=found)
-        blocks = [render("surveys/breakdown_block", mine, b=b, f=found) for b in found.breakdowns]
-        for i, text in enumerate(pack(head, blocks)):
-            if later := await send(f"{person.id}:breakdown:{i}", chat, text):
-                return later
-        caption_text = render("surveys/export_caption", mine, survey=survey, f=found)
-        for ext, content in (("csv", csv_content), ("xlsx", xlsx_content)):
-            document = (file_name(survey, ext), content)
-            if later := await send(f"{person.id}:{ext}", chat, caption_text, document=document):
-                return later
-    return None
+        if chart is None:
+            return None
+        total = len(chart_panels(found))
+        text = render(
+            "surveys/chart_caption",
+            lang,
+            survey=survey,
+            f=found,
+            shown=min(total, CHART_PANELS),
+            total=total,
+        )
+        return await send("chart", collective.chat_id, text, photo=chart, thread_id=thread)
+
+    async def to_team() -> Later | None:
+        header, rows = found.table(lang)
+        csv_content = csv_bytes(header, rows)
+        xlsx_content = await asyncio.to_thread(
+            xlsx_bytes, [Sheet(caption("surveys/sheet_name", lang), header, rows)]
+        )
+        named = not survey.anonymous
+        texts = r.free_texts(found.definition, found.respondents, named=named, lang=lang)
+        for person in await svc.animators_of(due.uow, collective.id):
+            if only is not None and person.id != only:
+                continue
+            mine, chat = person.language, person.telegram_id
+            head = render("surveys/texts_head", mine, survey=survey, f=found, count=len(texts))
+            blocks = [render("surveys/texts_block", mine, label=lb, lines=ls) for lb, ls in texts]
+            for i, text in enumerate(pack(head, blocks)):
+                if later := await send(f"{person.id}:texts:{i}", chat, text):
+                    return later
+            head = render("surveys/breakdown_head", mine, survey=survey, f=found)
+            blocks = [
+                render("surveys/breakdown_block", mine, b=b, f=found) for b in found.breakdowns
+            ]
+            for i, text in enumerate(pack(head, blocks)):
+                if later := await send(f"{person.id}:breakdown:{i}", chat, text):
+                    return later
+            caption_text = render("surveys/export_caption", mine, survey=survey, f=found)
+            for ext, content in (("csv", csv_content), ("xlsx", xlsx_content)):
+                document = (file_name(survey, ext), content)
+                if later := await send(f"{person.id}:{ext}", chat, caption_text, document=document):
+                    return later
+        return None
+
+    # Each part is sent once (the sender's keys): one that must wait does not hold the other.
+    waiting = [
+        later
+        for later in (await to_team(), None if only is not None else await to_group())
+        if later
+    ]
+    return min(waiting, key=lambda later: later.at) if waiting else None
 
 
 async def import_finished(ctx: Ctx, finished: Finished) -> None:

@@ -121,11 +121,7 @@ async def send_notice(deps: Any, due: DueContext) -> object:
         [(caption(name, lang, **cparams), list(parts)) for name, cparams, parts in row]
         for row in payload.get("buttons") or []
     ]
-    quiet = (
-        QuietHours(collective.timezone, collective.quiet_start, collective.quiet_end)
-        if collective is not None
-        else None
-    )
+    quiet = QuietHours.of(collective) if collective is not None else None
     outcome = await Sender(due.bot, due.uow, due.now).send(
         due.work.key, person.telegram_id, text, quiet=quiet, reply_markup=keyboard(rows)
     )
@@ -803,7 +799,7 @@ async def remind_due(deps: Any, due: DueContext) -> object:
     collective = await due.uow.collectives.get(vote.collective_id)
     if collective is None:
         return None
-    quiet = QuietHours(collective.timezone, collective.quiet_start, collective.quiet_end)
+    quiet = QuietHours.of(collective)
     sender = Sender(due.bot, due.uow, due.now)
     for person in await svc.not_voted(due.uow, vote):
         text = render(

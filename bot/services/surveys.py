@@ -505,7 +505,8 @@ async def close(
     uow: UnitOfWork, survey: Survey, now: datetime, *, actor: Person | None = None
 ) -> None:
     """Closed: drafts never sent are discarded, the counter shows its last state, the
-    results go out (due work, once)."""
+    results go out (due work, once). Closed by an animator (`actor`), who is there and
+    waiting, the team's copies go at once, quiet hours or not; the group's wait for them."""
     survey.status = SurveyStatus.CLOSED
     survey.closed_at = now
     survey.members_at_close = await repo(uow).eligible_count(survey.collective_id)
@@ -526,7 +527,7 @@ async def close(
         due_at=now,
         now=now,
         collective_id=survey.collective_id,
-        payload={"survey": survey.id},
+        payload={"survey": survey.id, "asked": actor is not None},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.demo.scenes.surveys import needs_moves, play_moves
@@ -247,3 +247,24 @@ async def test_the_team_may_ask_for_the_results_again(harness: Harness) -> None:
     await h.tick()
     assert len([m for m in h.sandbox.bot_messages(claire) if m.document]) == before + 2
     assert len(h.bot_texts(group)) == group_before  # the group is not told twice
+
+
+async def test_closed_at_night_the_team_has_its_copies_at_once_and_the_group_in_the_morning(
+    harness: Harness,
+) -> None:
+    h = harness
+    group, claire, users = await launched(h, 1)
+    await answer_needs(h, users[0], group, SIMPLE)
+    # 23 h in Paris, the collective's quiet hours (21 h to 8 h).
+    await until(h, datetime(2026, 12, 1, 22, 0, tzinfo=UTC))
+    await h.say(claire, None, "/enquete")
+    await h.press(claire, None, "📋 Recensement")
+    await h.press(claire, None, "Clore maintenant")
+    await h.press(claire, None, "Oui, clore")
+    told = h.last(claire).plain
+    assert nb("partent dans le groupe mercredi 2 décembre à 8 h, après les heures calmes") in told
+    await h.tick()
+    assert any(m.document for m in h.sandbox.bot_messages(claire))  # the files, now
+    assert not any("Résultats" in t for t in h.bot_texts(group))  # the group sleeps
+    await h.tick(timedelta(hours=9))
+    assert any(t.startswith("📋 Résultats") for t in h.bot_texts(group))
