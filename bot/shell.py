@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.sandbox.core import Sandbox, SandboxChat, SandboxError, SandboxMessage, SandboxUser
 from bot.sandbox.harness import Harness
 from bot.sandbox.world import PRESENT
+from bot.sender import QuietHours
 from bot.texts import format_when
 from bot.transcript import Transcript, quoted, typeset
 
@@ -199,9 +200,14 @@ class Shell:
         try:
             if not line.startswith(":"):
                 await self._send(line)
+                await self.h.tick()
                 return True
             command, _, rest = line.partition(" ")
-            return await self._command(command.lower(), rest.strip())
+            go_on = await self._command(command.lower(), rest.strip())
+            # What is due now goes now, as the running bot's loop sends it within seconds
+            # (a survey's post in the group, a notice); only later work waits for :attendre.
+            await self.h.tick()
+            return go_on
         except NoButton as missing:
             self.say(str(missing))
             return True
@@ -500,6 +506,14 @@ async def run_shell(
                 f"reprise : {people} personne{'s' if people > 1 else ''}, {groups} groupe"
                 f"{'s' if groups > 1 else ''} ; vous êtes {shell.user.first_name}, "
                 f"{shell.where()}"
+            )
+        quiet = QuietHours("Europe/Paris").next_allowed(clock.now())
+        if quiet is not None:
+            shell.say(
+                f"il est {format_when(clock.now(), 'Europe/Paris', 'fr')}, heure de Paris : "
+                "ce que le bot envoie de lui-même (rappels, notices, résultats dans le groupe) "
+                f"attend la fin des heures calmes, {format_when(quiet, 'Europe/Paris', 'fr')} ;"
+                " :attendre avance l'horloge"
             )
         await harness.flush()
         shell.transcript.capture()

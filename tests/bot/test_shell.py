@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.shell import Files, parse_delay, run_shell
 from bot.transcript import typeset
 from tests.helpers import nb
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class Terminal:
@@ -197,3 +201,48 @@ async def test_files_go_both_ways_and_long_texts_are_split(tmp_path: Path) -> No
     # A restart does not write the same files again.
     again = await play(tmp_path, ":qui")
     assert "fichier reçu" not in again.text
+
+
+async def test_what_is_due_now_goes_without_waiting(tmp_path: Path) -> None:
+    """The running bot's loop sends due work within seconds: the shell does not wait for
+    :attendre to send what is already due (here, the notice to the last animator's
+    successor)."""
+    terminal = await play(
+        tmp_path,
+        _at_noon(),  # out of the quiet hours, when the bot sends of its own accord
+        *SETUP,
+        ":moi Paul",
+        ":groupe Filière laine",
+        ":rejoint",
+        "/rejoindre",
+        ":bouton rejoindre en privé",
+        "GAEC des Estives",
+        ":bouton entreprise ou",
+        ":bouton élevage",
+        ":bouton valider",
+        "Allanche",
+        ":bouton oui",
+        ":moi Claire",
+        ":groupe Filière laine",
+        ":quitte",
+    )
+    assert nb("Vous faites maintenant partie de l'équipe d'animation") in terminal.text
+
+
+async def test_at_night_the_shell_says_why_the_bot_waits(tmp_path: Path) -> None:
+    """Started (or restarted) during the quiet hours, the shell says that what the bot
+    sends of its own accord waits for the morning, and how to move the clock."""
+    for folder, hours, quiet in (("night", 12, True), ("day", 0, False)):
+        (tmp_path / folder).mkdir()
+        await play(tmp_path / folder, _at_noon(hours=hours))
+        restarted = await play(tmp_path / folder)  # its clock is now where :attendre left it
+        assert (typeset("heures calmes") in restarted.text) is quiet, restarted.text
+
+
+def _at_noon(hours: int = 0) -> str:
+    """The :attendre that takes the shell's clock (the real time, at first) to noon in
+    Paris, or `hours` after it."""
+    now = datetime.now(PARIS)
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    noon += timedelta(days=1) if noon <= now else timedelta()
+    return f":attendre {int((noon - now).total_seconds() // 60) + 1 + 60 * hours}m"
