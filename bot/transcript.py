@@ -470,6 +470,12 @@ class Transcript:
         (folder / "transcript.html").write_text(self.html(), encoding="utf-8")
 
 
+# What a Markdown viewer would take for HTML: a tag, a comment or declaration, an entity.
+_AS_HTML = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+
+
 def _md(text: str) -> str:
-    # Escaped as HTML (a Markdown viewer renders raw HTML), and no stray table column.
-    return html.escape(text, quote=False).replace("|", "\\|")
+    """Readable as it is in a plain text editor (« Fil & Trame », « . <= b »), and shown the
+    same by a Markdown viewer: only what it would take for HTML is escaped, and no stray
+    table column."""
+    return _AS_HTML.sub(lambda m: html.escape(m.group()), text).replace("|", "\\|")

@@ -77,3 +77,26 @@ def test_formatting_survives_emoji_and_a_suffix() -> None:
     assert to_html(text, entities) == "<b>📍 Lieu</b>\nVotre réponse : <b>Oui</b>"
     assert to_html(text, entities, start=text.index("Votre")) == "Votre réponse : <b>Oui</b>"
     assert to_html("a < b", []) == "a &lt; b"
+
+
+async def test_the_markdown_reads_as_typed_and_renders_no_html(
+    sb: Sandbox, alice: SandboxUser
+) -> None:
+    group = sb.create_group("Laine", owner=alice)
+    await ok(
+        sb,
+        "sendMessage",
+        chat_id=group.id,
+        text="Atelier Fil &amp; Trame · contrainte (. &gt;= a and . &lt;= b)",
+        parse_mode="HTML",
+    )
+    sb.send_text(alice, group, "<script>alert(1)</script> &amp; <!-- x --> a | b")
+    shown = Transcript(sb, echo=False)
+    shown.capture()
+    markdown = shown.markdown()
+    # Readable in a plain editor: what is no HTML stays as typed.
+    assert "> Atelier Fil & Trame · contrainte (. >= a and . <= b)" in markdown
+    # What a Markdown viewer would take for HTML (a tag, a comment, an entity) is escaped,
+    # and a pipe never opens a table column.
+    assert "&lt;script>alert(1)&lt;/script> &amp;amp; &lt;!-- x --> a \\| b" in markdown
+    assert "<script>" not in markdown
