@@ -155,7 +155,7 @@ async def play(story: Story) -> None:
     h.sandbox.send_document(
         claire,
         None,
-        "compte-rendu-comite-10-decembre.pdf",
+        "compte-rendu-comite-14-janvier.pdf",
         b"%PDF-1.4\n% Compte rendu du comite de lancement de la filiere laine\n",
         mime="application/pdf",
         caption="Le compte rendu du comité",

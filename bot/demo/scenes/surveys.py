@@ -219,7 +219,7 @@ ANSWERS = {
         "Élevage ovin sur le Cézallier, 300 brebis",
         maillons=("Élevage", "Tonte"),
         besoins=(("Des débouchés", "2 t de laine brute par an"), ("De la logistique", None)),
-        offres=(("Acheter, transformer", "Laine brute en suint"),),
+        offres=(("Du foncier ou des locaux", "Une grange à Allanche pour stocker la laine"),),
         volume="2 t",
         priorite=5,
         groupe=True,
