@@ -312,7 +312,7 @@ async def render_live(uow: Any, survey_id: int, lang: str) -> tuple[str, Any] | 
         c=count.collective,
         answered=count.answered,
         eligible=count.eligible,
-        questions=sum(1 for q in svc.definition(survey).questions if q.answerable),
+        count=svc.question_count(survey),
     )
     markup = None
     if survey.status == SurveyStatus.OPEN and survey.answer_link:
@@ -573,7 +573,7 @@ async def answer(ctx: Ctx, survey_id: int, *, modify: bool) -> None:
             survey=survey,
             c=collective,
             closes=closes,
-            questions=sum(1 for q in svc.definition(survey).questions if q.answerable),
+            count=svc.question_count(survey),
             modify=found.previous is not None,
         )
     await conversation.start(

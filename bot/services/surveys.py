@@ -979,7 +979,20 @@ def _extra_step(
         optional=not required,
         suggest=suggest,
         cleared=cleared,
+        # A « précisez » or « Autre » belongs to its question: not counted apart, so the
+        # progress line (« Question 4 sur 11 ») does not grow with each option chosen.
+        counted=False,
     )
+
+
+def question_count(survey: Survey) -> tuple[int, int]:
+    """(always asked, asked or not depending on earlier answers), for this survey's
+    anonymity: what the announcement says, and what the progress line then counts."""
+    asked = [
+        q for q in definition(survey).questions if q.answerable and m.asked(q, survey.anonymous)
+    ]
+    depending = sum(1 for q in asked if q.condition)
+    return len(asked) - depending, depending
 
 
 def summary(survey: Survey, answers: dict[str, Any], lang: str) -> list[tuple[str, str]]:

@@ -116,7 +116,8 @@ async def test_a_member_answers_one_question_at_a_time_then_sends(harness: Harne
     jeanne = users[0]
     await h.press(jeanne, group, "Répondre")
     intro = h.bot_texts(jeanne)[-2]
-    assert "11 questions, une à la fois" in intro and "Enquête nominative" in intro
+    assert "9 questions (1 de plus selon vos réponses), une à la fois" in intro
+    assert "Enquête nominative" in intro
     first = h.last(jeanne).plain
     assert first.startswith("Question 1 sur 9\nQuel est votre périmètre d'action")
     await h.say(jeanne, None, "Élevage ovin")
@@ -134,14 +135,17 @@ async def test_a_member_answers_one_question_at_a_time_then_sends(harness: Harne
     assert "Question 2 sur 9" in h.last(jeanne).plain
     assert ["✅ Élevage"] in h.last(jeanne).buttons
     await h.press(jeanne, None, "Valider")
-    # Needs: « Autre » and a précisez per need chosen (the total grows with them).
+    # Needs: « Autre » and a précisez per need chosen (counted with their question).
     await h.press(jeanne, None, "Des débouchés")
     await h.press(jeanne, None, "Autre")
     await h.press(jeanne, None, "Valider")
-    assert "Question 4 sur 11" in h.last(jeanne).plain
+    precisez = h.last(jeanne).plain
+    assert precisez.startswith(nb("Précisez si vous le souhaitez : Des débouchés"))
+    assert "Question" not in precisez
     await h.say(jeanne, None, "2 t de laine brute")
     assert nb("Vous avez choisi « Autre »") in h.last(jeanne).plain
     await h.say(jeanne, None, "Un local de stockage")
+    assert "Question 4 sur 9" in h.last(jeanne).plain
     # Then the difficulties, and the rest as SIMPLE answers it.
     await play_moves(h, jeanne, [("say", "Pas de tondeur"), *needs_moves(SIMPLE)[-5:]])
     summary = h.last(jeanne)
