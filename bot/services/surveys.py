@@ -1129,6 +1129,24 @@ async def my_surveys(
     return found
 
 
+async def running_elsewhere(
+    uow: UnitOfWork, person: Person, here: Collective
+) -> list[tuple[Collective, int]]:
+    """The person's other collectives (as an active member) with surveys running, and how
+    many: someone who meant another collective learns where to look."""
+    found = []
+    for collective in await uow.memberships.collectives_of(person.id):
+        if collective.id == here.id:
+            continue
+        member = await repo(uow).answering_member(collective.id, person.id)
+        if member is None or member[2] != MembershipStatus.ACTIVE:
+            continue
+        running = await repo(uow).of_collective(collective.id, (SurveyStatus.OPEN,))
+        if running:
+            found.append((collective, len(running)))
+    return found
+
+
 # --- reminders
 
 
