@@ -257,6 +257,13 @@ async def test_a_refusal_names_the_collective_and_offers_the_others(harness: Har
     assert refused.buttons == [[nb("Passer à « Filière laine du Cantal »")]]
     await harness.press(sophie, None, "Filière laine du Cantal")
     assert "Journal — Filière laine du Cantal" in harness.last(sophie).plain
+    # Back in the food collective (through the annuaire), /role is refused the same way.
+    await harness.say(sophie, None, "/annuaire")
+    await harness.press(sophie, None, "Alimentation durable")
+    await harness.say(sophie, None, "/role")
+    assert nb("Collectif concerné : « Alimentation durable »") in harness.last(sophie).plain
+    await harness.press(sophie, None, "Filière laine du Cantal")
+    assert ["Acteur0 Test · Équipe d'animation"] in harness.last(sophie).buttons
     # With a single collective, a refusal stays as it was.
     await harness.say(claire, None, "/quitter")
     assert "Collectif concerné" not in harness.last(claire).plain
