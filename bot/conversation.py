@@ -12,7 +12,9 @@ answer reads, that the flow finished, a set-aside conversation to offer again) w
 handlers turn into messages and buttons.
 
 Buttons carry the conversation id and its `seq`, bumped at every question: a button of an
-earlier question, or of another person's conversation, is stale.
+earlier question, or of another person's conversation, is stale. A button of a conversation
+that has ended says why, when its flow can tell (`Flow.ended`: « vos réponses sont déjà
+envoyées », « cette enquête est close »).
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain import ConversationStatus
+from bot.domain import ConversationEnd, ConversationStatus
 from bot.services.errors import Refusal
 from bot.texts import label
-from storage.models import Conversation, Person
+from storage.models import Conversation, EndedConversation, Person
 from storage.uow import UnitOfWork
 
 
@@ -85,6 +87,8 @@ class StepContext:
 
 
 Params = Callable[[StepContext], "dict[str, Any] | Awaitable[dict[str, Any]]"]
+# How long the engine remembers how a conversation ended (`Flow.ended`).
+ENDED_KEPT = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,12 @@ class Flow:
     title: Callable[[StepContext], str] = lambda ctx: ""
     progress: bool = False
     make_steps: Callable[[StepContext], Sequence[Step]] | None = None
+    # Why a button of one of its conversations, once ended, does nothing: the refusal to
+    # show (« Vos réponses sont déjà envoyées »). Given, the engine remembers how its
+    # conversations end (ENDED_KEPT); else such a button is merely stale.
+    ended: (
+        Callable[[UnitOfWork, Person, EndedConversation, datetime, str], Awaitable[Refusal]] | None
+    ) = None
 
     def steps_for(self, ctx: StepContext) -> Sequence[Step]:
         return self.make_steps(ctx) if self.make_steps is not None else self.steps
@@ -333,7 +343,7 @@ class Engine:
     ) -> Outcome:
         conversation = await uow.conversations.get(conversation_id)
         if conversation is None or conversation.person_id != person.id:
-            raise Refusal("stale_button")
+            raise await self._why_gone(uow, person, now, lang, conversation_id)
         if action == Action.RESUME:
             return await self.resume(uow, person, now, lang, conversation_id)
         if conversation.status != ConversationStatus.ACTIVE or conversation.seq != seq:
@@ -375,6 +385,16 @@ class Engine:
         raise Refusal("stale_button")
 
     # --- inside
+
+    async def _why_gone(
+        self, uow: UnitOfWork, person: Person, now: datetime, lang: str, conversation_id: int
+    ) -> Refusal:
+        """The refusal for a button of a conversation that is not there (any more)."""
+        ended = await uow.conversations.ended(conversation_id, person.id)
+        flow = self.flows.get(ended.flow) if ended is not None else None
+        if ended is None or flow is None or flow.ended is None:
+            return Refusal("stale_button")
+        return await flow.ended(uow, person, ended, now, lang)
 
     def _flow(self, conversation: Conversation) -> Flow:
         flow = self.flows.get(conversation.flow)
@@ -492,6 +512,8 @@ class Engine:
             | {"single": bool(conversation.data.get("_single"))},
             ctx.subject,
         )
+        if flow.ended is not None and conversation.id is not None:
+            ctx.uow.conversations.remember_end(conversation, ConversationEnd.DONE, ctx.now)
         await ctx.uow.conversations.delete(conversation)
         return Outcome(answered=answered, finished=finished, resume=await self._offer(ctx))
 

@@ -36,6 +36,13 @@ class ConversationStatus(StrEnum):
     PARKED = "parked"  # set aside by another conversation; offered again when that one ends
 
 
+class ConversationEnd(StrEnum):
+    """How a conversation ended, as a late button of it reads it."""
+
+    DONE = "done"  # its last answer was given (« Envoyer »)
+    DISCARDED = "discarded"  # its subject closed under it (a survey closed or cancelled)
+
+
 class InboxState(StrEnum):
     PENDING = "pending"
     DONE = "done"

@@ -30,6 +30,9 @@ async def run_for_collective(ctx: Ctx, command: Command) -> None:
         # A reply to the command: the button finds its words there (`/chercher laine`).
         ctx.say("choose_collective", buttons, quote=True)
         return
+    others = await switch_rows(ctx, found, command.names[0])
+    if others:
+        ctx.refused_in = (found.title, others)
     await command.for_collective(ctx, found)
 
 

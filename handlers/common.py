@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from telegram import (
     Bot,
     Chat,
@@ -60,6 +61,9 @@ class Ctx:
     # The command a choice of collective was asked for (`/chercher laine brute`): set by the
     # choice's button, so the command runs with its words.
     command_text: str | None = None
+    # In private, for someone with several collectives: the collective a command runs for and
+    # the buttons that run it in the others. A refusal then names it and offers them.
+    refused_in: tuple[str, Rows] | None = None
 
     @property
     def now(self) -> datetime:
@@ -154,10 +158,17 @@ class Ctx:
         text = self.text(name, **params)
         markup = keyboard(buttons)
         message = self.update.effective_message
+        do_quote = quote and self.update.message is not None
+        if quote and self.update.message is None and self.command_text is not None:
+            # Run from a choice of collective: answer the command the choice answered, so the
+            # answer's own buttons find its words there too.
+            asked = getattr(message, "reply_to_message", None)
+            if asked is not None:
+                message, do_quote = asked, True
         if message is not None:
-            do_quote = quote and self.update.message is not None
+            target = message
             self.queue(
-                lambda bot: message.reply_text(text, reply_markup=markup, do_quote=do_quote),
+                lambda bot: target.reply_text(text, reply_markup=markup, do_quote=do_quote),
                 name,
                 then=self._unless_blocked(then),
             )
@@ -413,5 +424,11 @@ def answer_refusal(ctx: Ctx, refusal: Refusal) -> None:
     name = f"refusals/{refusal.code}"
     if ctx.update.callback_query is not None:
         ctx.toast(name, alert=True, **refusal.params)
+    elif ctx.refused_in is not None:
+        # Someone with several collectives may have meant another one: name this one, and
+        # offer the others (a reply to the command, so their buttons keep its words).
+        title, others = ctx.refused_in
+        text = Markup(ctx.text(name, **refusal.params))
+        ctx.say("refused_in_collective", others, quote=True, refusal=text, title=title)
     else:
         ctx.say(name, **refusal.params)

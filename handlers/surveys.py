@@ -29,6 +29,7 @@ from bot.surveys.model import MAX_OPTIONS, MAX_QUESTIONS
 from bot.surveys.xlsform import MAX_BYTES
 from bot.texts import caption, render
 from handlers import conversation
+from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows
 from handlers.paging import nav_row
 from handlers.registry import (
@@ -109,7 +110,17 @@ async def member_list(ctx: Ctx, collective: Collective, *, answers: bool) -> Non
         for count, done in mine
         if answers and not (done and count.survey.anonymous)
     ]
-    ctx.say("surveys/member_list", buttons, c=collective, mine=mine, tz=collective.timezone)
+    # Someone with several collectives: where else surveys run, and a button to go there.
+    others = await switch_rows(ctx, collective, "enquete")
+    elsewhere = await svc.running_elsewhere(ctx.uow, ctx.me, collective) if others else []
+    ctx.say(
+        "surveys/member_list",
+        buttons + others,
+        c=collective,
+        mine=mine,
+        tz=collective.timezone,
+        elsewhere=elsewhere,
+    )
 
 
 async def home(ctx: Ctx, collective: Collective, number: int, *, edit: bool) -> None:
@@ -132,6 +143,7 @@ async def home(ctx: Ctx, collective: Collective, number: int, *, edit: bool) -> 
     ]
     buttons.append(nav_row(ctx, "enquetes", collective.id, page))
     buttons.append([(ctx.caption("surveys/import"), ("svi", collective.id))])
+    buttons += await switch_rows(ctx, collective, "enquete")
     ctx.show(
         "surveys/home",
         buttons,

@@ -342,7 +342,18 @@ async def chercher(ctx: Ctx, collective: Collective) -> None:
         ]
     elif results.withheld:
         rows = ctx.private_link_button(f"{SEARCH_LINK}{collective.id}")
-    ctx.say("toolbox/results", rows, r=results, c=collective, private=ctx.is_private)
+    # Someone with several collectives learns which one was searched, and can search another
+    # (a reply to the command: the buttons find its words there).
+    others = await switch_rows(ctx, collective, "chercher")
+    ctx.say(
+        "toolbox/results",
+        rows + others,
+        quote=bool(others),
+        r=results,
+        c=collective,
+        private=ctx.is_private,
+        several=bool(others),
+    )
 
 
 async def search_link(ctx: Ctx, rest: str) -> None:

@@ -60,6 +60,39 @@ def actor(
     return Actor("X", "Y", org, famille, maillons, commune, consent)
 
 
+async def in_two_collectives(harness: Harness) -> tuple[SandboxUser, SandboxUser]:
+    """Sophie, a member of the wool collective and of a food one (the current), and Claire,
+    the wool collective's animator."""
+    group, claire, users = await wool_collective(harness)
+    sb = harness.sandbox
+    sophie = users[0]
+    await scene(harness).onboard(sophie, actor(org="CRESS"), via_group=group)
+    nadia = sb.add_user("Nadia")
+    food = sb.create_group("Alimentation", owner=nadia, members=[sophie])
+    await harness.flush()
+    await scene(harness).register(
+        nadia,
+        food,
+        {
+            "name": "Alimentation durable",
+            "territoire": "Saint-Flour",
+            "vision": "Écosystème d'acteurs",
+            "maillons": "Production, Restauration",
+        },
+    )
+    await scene(harness).onboard(
+        sophie, actor(org="CRESS", maillons=("Production",)), via_group=food
+    )
+    return sophie, claire
+
+
+async def forget_choice(harness: Harness, user: SandboxUser) -> None:
+    async with harness.app.deps.uow() as uow:
+        person = await uow.people.by_telegram_id(user.id)
+        assert person is not None
+        person.current_collective_id = None
+
+
 async def collective_of(h: Harness, group: SandboxChat) -> Collective:
     async with h.app.deps.uow() as uow:
         found = await uow.collectives.by_chat(group.id)

@@ -23,9 +23,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from bot.catalog import familles
+from bot.conversation import ENDED_KEPT
 from bot.domain import MembershipStatus, Role
 from bot.services import journal
-from storage.models import Conversation, Delivery, JournalEntry, Membership, Person
+from storage.models import (
+    Conversation,
+    Delivery,
+    EndedConversation,
+    JournalEntry,
+    Membership,
+    Person,
+)
 from storage.uow import UnitOfWork
 
 
@@ -111,6 +119,13 @@ async def _export_core(uow: UnitOfWork, person: Person) -> dict[str, Any]:
     conversations = list(
         await uow.session.scalars(select(Conversation).where(Conversation.person_id == person.id))
     )
+    ended = list(
+        await uow.session.scalars(
+            select(EndedConversation)
+            .where(EndedConversation.person_id == person.id)
+            .order_by(EndedConversation.id)
+        )
+    )
     return {
         "profil": {
             "prénom": person.first_name,
@@ -133,6 +148,11 @@ async def _export_core(uow: UnitOfWork, person: Person) -> dict[str, Any]:
         "questions_en_cours": [
             {"conversation": c.flow, "question": c.step, "réponses_gardées": c.data}
             for c in conversations
+        ],
+        # How recent conversations ended, so that their buttons say it (ids only).
+        "questions_terminées": [
+            {"conversation": e.flow, "fin": str(e.how), "quand": e.ended_at.isoformat()}
+            for e in ended
         ],
     }
 
@@ -158,6 +178,9 @@ async def _forget_core(uow: UnitOfWork, person: Person, now: datetime) -> None:
             member.role = Role.MEMBRE
         await journal.record(uow, member.collective_id, "member_erased", now, subject_id=person.id)
     await uow.session.execute(delete(Conversation).where(Conversation.person_id == person.id))
+    await uow.session.execute(
+        delete(EndedConversation).where(EndedConversation.person_id == person.id)
+    )
     await uow.session.execute(delete(Delivery).where(Delivery.chat_id == person.telegram_id))
     person.first_name = ""
     person.last_name = None
@@ -202,5 +225,6 @@ async def run_purge(
 ) -> int:
     """The day's purge (idempotent), then the next day's row."""
     forgotten = await purge_departed(uow, now, months, parts)
+    await uow.conversations.forget_ended(now - ENDED_KEPT)
     await schedule_purge(uow, now, zone)
     return forgotten

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.conversation import Flow, Kind, Option, Step, StepContext
 from bot.dates import DateParseError, parse_datetime
-from bot.domain import ANIMATORS, MembershipStatus
+from bot.domain import ANIMATORS, ConversationEnd, MembershipStatus
 from bot.live import open_live, touch
 from bot.services import journal
 from bot.services.errors import Refusal
@@ -34,6 +34,7 @@ from bot.textsafety import tidy, visible
 from storage.models import (
     Collective,
     Conversation,
+    EndedConversation,
     Person,
     Survey,
     SurveyResponse,
@@ -510,7 +511,7 @@ async def close(
     survey.status = SurveyStatus.CLOSED
     survey.closed_at = now
     survey.members_at_close = await repo(uow).eligible_count(survey.collective_id)
-    await repo(uow).delete_drafts(ANSWER, survey.id)
+    await uow.conversations.discard(ANSWER, survey.id, now)
     answered = await repo(uow).answered_count(survey.id)
     await journal.record(
         uow,
@@ -556,7 +557,7 @@ async def cancel(
     survey = subject.survey
     survey.status = SurveyStatus.CANCELLED
     survey.closed_at = now
-    await repo(uow).delete_drafts(ANSWER, survey.id)
+    await uow.conversations.discard(ANSWER, survey.id, now)
     await repo(uow).delete_answers(survey.id)
     await journal.record(
         uow,
@@ -1077,6 +1078,28 @@ async def _submit(ctx: StepContext) -> None:
         await touch(uow, live_key(survey.id), now)
 
 
+async def _answering_ended(
+    uow: UnitOfWork, person: Person, ended: EndedConversation, now: datetime, lang: str
+) -> Refusal:
+    """A button of answers that were sent, or that the closing discarded."""
+    survey = await repo(uow).get(ended.subject_id or 0)
+    collective = await uow.collectives.get(survey.collective_id) if survey is not None else None
+    if survey is None or collective is None:
+        return Refusal("stale_button")
+    if survey.status == SurveyStatus.CANCELLED:
+        return Refusal("survey_cancelled", title=survey.title)
+    if ended.how == ConversationEnd.DONE:
+        return Refusal("survey_answers_sent", title=survey.title)
+    if survey.status != SurveyStatus.CLOSED:
+        return Refusal("stale_button")
+    # Discarded at closing: what was being answered, or changed after sending (then the
+    # answers sent before are those counted).
+    member = await repo(uow).answering_member(collective.id, person.id)
+    kept = member is not None and await repo(uow).has_answered(survey.id, member[0])
+    closed = survey.closed_at or now
+    return Refusal("survey_closed_unsent", when=when(closed, collective, lang, now), kept=kept)
+
+
 ANSWER_FLOW = Flow(
     name=ANSWER,
     make_steps=_make_answer_steps,
@@ -1085,6 +1108,7 @@ ANSWER_FLOW = Flow(
     complete=_submit,
     title=lambda ctx: str(ctx.subject.survey.title),
     progress=True,
+    ended=_answering_ended,
 )
 
 
@@ -1140,6 +1164,24 @@ async def my_surveys(
     found = []
     for count in await open_surveys(uow, collective):
         found.append((count, await repo(uow).has_answered(count.survey.id, member[0])))
+    return found
+
+
+async def running_elsewhere(
+    uow: UnitOfWork, person: Person, here: Collective
+) -> list[tuple[Collective, int]]:
+    """The person's other collectives (as an active member) with surveys running, and how
+    many: someone who meant another collective learns where to look."""
+    found = []
+    for collective in await uow.memberships.collectives_of(person.id):
+        if collective.id == here.id:
+            continue
+        member = await repo(uow).answering_member(collective.id, person.id)
+        if member is None or member[2] != MembershipStatus.ACTIVE:
+            continue
+        running = await repo(uow).of_collective(collective.id, (SurveyStatus.OPEN,))
+        if running:
+            found.append((collective, len(running)))
     return found
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.domain import (
     CollectiveStatus,
+    ConversationEnd,
     ConversationStatus,
     InboxState,
     MembershipStatus,
@@ -254,10 +255,13 @@ class Conversation(Base):
     """A private conversation with one person: which flow, which step, what is kept meanwhile.
 
     A person has at most one active conversation; starting another parks it. Every question
-    bumps `seq`, and its buttons carry it, so a button of an earlier question is stale.
+    bumps `seq`, and its buttons carry it, so a button of an earlier question is stale. Ids
+    are never used again (AUTOINCREMENT on SQLite, a sequence on PostgreSQL): a button of an
+    ended conversation never reaches a later one.
     """
 
     __tablename__ = "conversations"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
@@ -274,6 +278,23 @@ class Conversation(Base):
     )
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime]
+
+
+class EndedConversation(Base):
+    """How a conversation of a flow that asks for it (`Flow.ended`) ended: a button of one of
+    its questions, pressed later, then says why it does nothing (« vos réponses sont déjà
+    envoyées », « cette enquête est close »). Ids only; kept a while (`bot.conversation.
+    ENDED_KEPT`), forgotten with the person."""
+
+    __tablename__ = "ended_conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(Integer, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    flow: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int | None] = mapped_column(BigInteger)
+    how: Mapped[ConversationEnd] = mapped_column(StrEnumType(ConversationEnd))
+    ended_at: Mapped[datetime]
 
 
 class JournalEntry(Base):

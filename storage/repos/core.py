@@ -7,17 +7,31 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, inspect, or_, select, text, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.domain import ConversationStatus, InboxState, MembershipStatus, Role
+from bot.domain import ConversationEnd, ConversationStatus, InboxState, MembershipStatus, Role
 from storage.models import (
     Collective,
     Conversation,
     Delivery,
     DueWork,
+    EndedConversation,
     InboxUpdate,
     JournalEntry,
     LiveMessage,
@@ -27,6 +41,7 @@ from storage.models import (
     Person,
 )
 from storage.repos.base import Repo
+from storage.types import StrEnumType, UTCDateTime
 
 # The hot statements are built once: building a statement costs more than running it on
 # SQLite (SQLAlchemy then finds its compiled form in its cache). Values come as parameters.
@@ -777,6 +792,59 @@ class ConversationRepo(Repo):
         known = self._of_person.get(conversation.person_id)
         if known is not None and conversation in known:
             known.remove(conversation)
+
+    def remember_end(self, conversation: Conversation, how: ConversationEnd, now: datetime) -> None:
+        """Keep how the conversation ended, for its buttons pressed later (it goes next)."""
+        self.session.add(
+            EndedConversation(
+                conversation_id=conversation.id,
+                person_id=conversation.person_id,
+                flow=conversation.flow,
+                subject_id=conversation.subject_id,
+                how=how,
+                ended_at=now,
+            )
+        )
+
+    async def discard(self, flow: str, subject_id: int, now: datetime) -> None:
+        """Forget everyone's conversations of `flow` about `subject_id` (a survey closed
+        under them: the answers half-given are not kept), remembering that they were."""
+        self._of_person.clear()
+        about = (Conversation.flow == flow, Conversation.subject_id == subject_id)
+        columns = ("conversation_id", "person_id", "flow", "subject_id", "how", "ended_at")
+        await self.session.execute(
+            insert(EndedConversation).from_select(
+                columns,
+                select(
+                    Conversation.id,
+                    Conversation.person_id,
+                    Conversation.flow,
+                    Conversation.subject_id,
+                    literal(ConversationEnd.DISCARDED, StrEnumType(ConversationEnd)),
+                    literal(now, UTCDateTime()),
+                ).where(*about),
+            )
+        )
+        await self.session.execute(delete(Conversation).where(*about))
+
+    async def ended(self, conversation_id: int, person_id: int) -> EndedConversation | None:
+        """How the person's conversation `conversation_id` ended, if it is remembered."""
+        return await self.session.scalar(
+            select(EndedConversation)
+            .where(
+                EndedConversation.conversation_id == conversation_id,
+                EndedConversation.person_id == person_id,
+            )
+            .order_by(EndedConversation.id.desc())
+            .limit(1)
+        )
+
+    async def forget_ended(self, before: datetime) -> int:
+        """Forget how conversations ended before `before`."""
+        result = await self.session.execute(
+            delete(EndedConversation).where(EndedConversation.ended_at < before)
+        )
+        return int(cast(CursorResult[Any], result).rowcount or 0)
 
     async def delete_about(self, flows: Sequence[str], subject_ids: Sequence[int]) -> None:
         """Forget everyone's conversations of these flows about these subjects (a vote's round

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from bot.sandbox.core import SandboxUser
 from bot.sandbox.harness import Harness
-from tests.helpers import actor, journal_kinds, membership_of, nb, scene, wool_collective
+from tests.helpers import (
+    actor,
+    forget_choice,
+    in_two_collectives,
+    journal_kinds,
+    membership_of,
+    nb,
+    scene,
+    wool_collective,
+)
 
 
 async def test_join_through_the_deep_link_and_fill_the_profile(harness: Harness) -> None:
@@ -117,40 +125,8 @@ async def test_directory_groups_by_maillon_then_famille(harness: Harness) -> Non
     assert "1 membre n'apparaît pas dans l'annuaire" in text
 
 
-async def _in_two_collectives(harness: Harness) -> SandboxUser:
-    """Sophie, a member of the wool collective and of a food one (the current)."""
-    group, _, users = await wool_collective(harness)
-    sb = harness.sandbox
-    sophie = users[0]
-    await scene(harness).onboard(sophie, actor(org="CRESS"), via_group=group)
-    nadia = sb.add_user("Nadia")
-    food = sb.create_group("Alimentation", owner=nadia, members=[sophie])
-    await harness.flush()
-    await scene(harness).register(
-        nadia,
-        food,
-        {
-            "name": "Alimentation durable",
-            "territoire": "Saint-Flour",
-            "vision": "Écosystème d'acteurs",
-            "maillons": "Production, Restauration",
-        },
-    )
-    await scene(harness).onboard(
-        sophie, actor(org="CRESS", maillons=("Production",)), via_group=food
-    )
-    return sophie
-
-
-async def _forget_choice(harness: Harness, user: SandboxUser) -> None:
-    async with harness.app.deps.uow() as uow:
-        person = await uow.people.by_telegram_id(user.id)
-        assert person is not None
-        person.current_collective_id = None
-
-
 async def test_several_collectives_ask_then_remember(harness: Harness) -> None:
-    sophie = await _in_two_collectives(harness)
+    sophie, _ = await in_two_collectives(harness)
     # Joining the second collective made it the current one; the other is a button away.
     await harness.say(sophie, None, "/annuaire")
     directory = harness.last(sophie)
@@ -161,7 +137,7 @@ async def test_several_collectives_ask_then_remember(harness: Harness) -> None:
     await harness.say(sophie, None, "/annuaire")
     assert "Annuaire — Filière laine du Cantal" in harness.last(sophie).plain
     # With no choice remembered, the bot asks.
-    await _forget_choice(harness, sophie)
+    await forget_choice(harness, sophie)
     await harness.say(sophie, None, "/annuaire")
     assert harness.last(sophie).buttons == [["Filière laine du Cantal"], ["Alimentation durable"]]
     await harness.press(sophie, None, "Alimentation durable")
@@ -250,8 +226,8 @@ async def test_someone_coming_back_finds_their_answers_offered(harness: Harness)
 async def test_a_command_keeps_its_words_through_the_choice_of_collective(
     harness: Harness,
 ) -> None:
-    sophie = await _in_two_collectives(harness)
-    await _forget_choice(harness, sophie)
+    sophie, _ = await in_two_collectives(harness)
+    await forget_choice(harness, sophie)
     await harness.say(sophie, None, "/chercher cress")
     question = harness.last(sophie)
     assert "plusieurs collectifs" in question.plain
@@ -259,9 +235,51 @@ async def test_a_command_keeps_its_words_through_the_choice_of_collective(
     found = harness.last(sophie).plain
     assert nb("« cress »") in found and "CRESS — Acteur0" in found, found
     # The words of the command asked for, not of another one: /annuaire carte.
-    await _forget_choice(harness, sophie)
+    await forget_choice(harness, sophie)
     await harness.say(sophie, None, "/annuaire carte")
     await harness.press(sophie, None, "Alimentation durable")
     map_ = harness.last(sophie)
     assert map_.photo is not None
     assert nb("Carte des acteurs de « Alimentation durable »") in map_.plain
+
+
+async def test_a_refusal_names_the_collective_and_offers_the_others(harness: Harness) -> None:
+    """Sophie leads the wool collective, but her current one is the food collective: the
+    refusal says which collective it was about, and runs the command in the other."""
+    sophie, claire = await in_two_collectives(harness)
+    await harness.say(claire, None, "/role")
+    await harness.press(claire, None, "Acteur0 Test")
+    await harness.press(claire, None, "Équipe d'animation")
+    await harness.say(sophie, None, "/journal")
+    refused = harness.last(sophie)
+    assert refused.plain.startswith("Seule l'équipe d'animation peut faire cela.")
+    assert nb("Collectif concerné : « Alimentation durable »") in refused.plain
+    assert refused.buttons == [[nb("Passer à « Filière laine du Cantal »")]]
+    await harness.press(sophie, None, "Filière laine du Cantal")
+    assert "Journal — Filière laine du Cantal" in harness.last(sophie).plain
+    # Back in the food collective (through the annuaire), /role is refused the same way.
+    await harness.say(sophie, None, "/annuaire")
+    await harness.press(sophie, None, "Alimentation durable")
+    await harness.say(sophie, None, "/role")
+    assert nb("Collectif concerné : « Alimentation durable »") in harness.last(sophie).plain
+    await harness.press(sophie, None, "Filière laine du Cantal")
+    assert ["Acteur0 Test · Équipe d'animation"] in harness.last(sophie).buttons
+    # With a single collective, a refusal stays as it was.
+    await harness.say(claire, None, "/quitter")
+    assert "Collectif concerné" not in harness.last(claire).plain
+
+
+async def test_a_search_names_the_collective_searched_and_searches_another(
+    harness: Harness,
+) -> None:
+    sophie, _ = await in_two_collectives(harness)
+    await harness.say(sophie, None, "/chercher cress")
+    found = harness.last(sophie)
+    assert found.plain.startswith(nb("🔎 « cress » dans « Alimentation durable » — 1 résultat"))
+    assert found.buttons == [[nb("Passer à « Filière laine du Cantal »")]]
+    # The button searches the same words there, and its answer offers the way back.
+    await harness.press(sophie, None, "Filière laine du Cantal")
+    there = harness.last(sophie)
+    assert there.plain.startswith(nb("🔎 « cress » dans « Filière laine du Cantal »")), there.plain
+    await harness.press(sophie, None, "Alimentation durable")
+    assert harness.last(sophie).plain.startswith(nb("🔎 « cress » dans « Alimentation durable »"))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import Settings
+from bot.conversation import ENDED_KEPT
 from bot.sandbox.core import SandboxUser
 from bot.sandbox.harness import Harness
 from bot.services import privacy
@@ -17,6 +18,7 @@ from storage.models import (
     AnonymousResponse,
     CharterSignature,
     DueWork,
+    EndedConversation,
     MeetingParticipant,
     Person,
     SurveyParticipant,
@@ -58,6 +60,7 @@ async def test_named_answers_and_public_votes_are_given_then_forgotten(
     paul, ines = users
     await answer_needs(h, paul, group, SIMPLE)
     await answer_needs(h, ines, group, SIMPLE)
+    ines_id = (await rows(h, EndedConversation))[-1].person_id
     await open_vote(h, claire, live=True)
     await h.press(paul, group, "Pour")
     await h.press(ines, group, "Contre")
@@ -71,9 +74,13 @@ async def test_named_answers_and_public_votes_are_given_then_forgotten(
     assert data["enquêtes"][0]["réponses"]  # the named answers, as stored
     assert data["votes"]["votes_publics"][0]["choix"] == "pour"
     assert data["votes"]["votes_publics"][0]["vote"].startswith("Adhérer au réseau")
+    # How his answering ended (its buttons say it): ids only, listed, then forgotten.
+    ended = data["profil_et_collectifs"]["questions_terminées"]
+    assert [(e["conversation"], e["fin"]) for e in ended] == [("survey_answer", "done")]
 
     await forget(h, paul)
     gone = await erased(h)
+    assert [e.person_id for e in await rows(h, EndedConversation)] == [ines_id]
     assert len(await rows(h, SurveyResponse)) == 1  # Inès's answers stay
     assert len(await rows(h, SurveyParticipant)) == 2  # how many answered stays
     assert len(await rows(h, VoteBallot)) == 2  # the decision stands…
@@ -206,6 +213,21 @@ async def test_the_retention_purge_runs_once_a_day_as_due_work(harness: Harness)
     h.clock.advance(timedelta(days=1))
     await h.tick()
     assert [s for _, s in purges(await rows(h, DueWork))] == ["done", "done", "pending"]
+
+
+async def test_how_conversations_ended_is_forgotten_after_a_month(harness: Harness) -> None:
+    h = harness
+    group, _, users = await launched(h, 1)
+    await answer_needs(h, users[0], group, SIMPLE)
+    assert len(await rows(h, EndedConversation)) == 1
+    h.clock.advance(ENDED_KEPT - timedelta(hours=1))
+    async with h.app.deps.uow() as uow:
+        await privacy.run_purge(uow, h.clock.now(), privacy_zone(h), 12, [])
+    assert len(await rows(h, EndedConversation)) == 1
+    h.clock.advance(timedelta(hours=2))
+    async with h.app.deps.uow() as uow:
+        await privacy.run_purge(uow, h.clock.now(), privacy_zone(h), 12, [])
+    assert await rows(h, EndedConversation) == []
 
 
 def privacy_zone(h: Harness) -> Any:

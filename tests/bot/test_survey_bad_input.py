@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.demo.scenes.surveys import needs_moves, play_moves
 from bot.sandbox.harness import Harness
 from storage.models import JournalEntry
 from tests.bot.survey_helpers import (
     CLOSING,
     SIMPLE,
+    NeedsAnswers,
     answer_needs,
     counts,
     draft_of,
@@ -32,9 +35,12 @@ async def test_a_closed_or_cancelled_survey_is_not_answered(harness: Harness) ->
     await h.open_link(users[0], link)
     closed = nb("L'enquête « Recensement des besoins des acteurs » est close depuis le jeudi")
     assert closed + " 3 décembre à 18 h" in h.last(users[0]).plain
-    # An old question's button: the draft was discarded at closing.
+    # An old question's button: the draft was discarded at closing, and the button says so.
     await h.press(users[1], None, "Valider", message_id=question.message_id)
-    assert "Ce bouton n'est plus valable" in h.sandbox.toasts[-1][1]
+    assert h.sandbox.toasts[-1][1] == nb(
+        "Cette enquête est close depuis le jeudi 3 décembre à 18 h : vos réponses n'ont pas "
+        "été envoyées, elles ne sont pas prises en compte."
+    )
     await h.say(users[1], None, "Une réponse tardive")
     assert await counts(h) == (0, 0, 0)
 
@@ -160,19 +166,26 @@ async def test_a_number_out_of_range_or_not_a_number_is_refused(harness: Harness
     assert (await draft_of(h, jeanne)).data["a"]["volumes"] == 1500.5  # type: ignore[union-attr]
 
 
-async def test_two_quick_presses_on_envoyer_make_one_submission(harness: Harness) -> None:
+@pytest.mark.parametrize("anonymous", [False, True])
+async def test_two_quick_presses_on_envoyer_make_one_submission(
+    harness: Harness, anonymous: bool
+) -> None:
     h = harness
-    group, claire, users = await launched(h, 1)
+    group, claire, users = await launched(h, 1, anonymous=anonymous)
     jeanne = users[0]
     await h.press(jeanne, group, "Répondre")
-    await play_moves(h, jeanne, needs_moves(SIMPLE))
+    answers = NeedsAnswers("Élevage ovin", maillons=("Élevage",), famille="Association")
+    await play_moves(h, jeanne, needs_moves(answers, anonymous=anonymous))
     h.sandbox.press(jeanne, None, "Envoyer")
     h.sandbox.press(jeanne, None, "Envoyer")
     await h.flush()
-    assert await counts(h) == (1, 0, 1)
+    assert await counts(h) == ((0, 1, 1) if anonymous else (1, 0, 1))
     answered = [e for e in await rows(h, JournalEntry) if e.kind == "survey_answered"]
     assert len(answered) == 1
-    assert "Ce bouton n'est plus valable" in h.sandbox.toasts[-1][1]
+    # The second press says the answers are sent, not that something failed.
+    assert h.sandbox.toasts[-1][1] == nb(
+        "Vos réponses à « Recensement des besoins des acteurs » sont déjà envoyées."
+    )
     assert sum("Merci, vos réponses sont enregistrées" in t for t in h.bot_texts(jeanne)) == 1
     await h.tick(timedelta(minutes=2))
     assert "1 réponse sur 2 membres" in live_message(h, group).plain
@@ -209,3 +222,53 @@ async def test_a_whole_number_is_asked_where_the_form_says_integer(harness: Harn
     assert nb("Ce nombre doit être compris entre 1 et 50.") in h.last(jeanne).plain
     await h.say(jeanne, None, "3")
     assert "Pouvez-vous accueillir" in h.last(jeanne).plain
+
+
+async def test_a_tap_after_an_early_closing_says_what_counts(harness: Harness) -> None:
+    """Claire closes the survey while Jeanne changes the answers she sent and Paul is
+    half-way: their next tap says the survey is closed, and what of theirs counts."""
+    h = harness
+    group, claire, users = await launched(h, 2)
+    jeanne, paul = users
+    await answer_needs(h, jeanne, group, SIMPLE)
+    await h.press(jeanne, group, "Répondre")
+    await h.press(jeanne, None, "Modifier mes réponses")
+    changing = h.last(jeanne)
+    await answer_needs(h, paul, group, SIMPLE, stop_after=2)
+    answering = h.last(paul)
+    await h.say(claire, None, "/enquete")
+    await h.press(claire, None, "📋 Recensement")
+    await h.press(claire, None, "Clore maintenant")
+    await h.press(claire, None, "Oui, clore")
+    await h.press(jeanne, None, "Garder", message_id=changing.message_id)
+    assert h.sandbox.toasts[-1][1].startswith(nb("Cette enquête est close depuis le "))
+    assert h.sandbox.toasts[-1][1].endswith(
+        nb(
+            " : vos dernières modifications n'ont pas été prises en compte. "
+            "Les réponses que vous aviez envoyées restent comptées."
+        )
+    )
+    await h.press(paul, None, "Valider", message_id=answering.message_id)
+    assert h.sandbox.toasts[-1][1].endswith(
+        nb(" : vos réponses n'ont pas été envoyées, elles ne sont pas prises en compte.")
+    )
+    assert await counts(h) == (1, 0, 1)
+
+
+async def test_a_late_button_of_another_conversation_is_not_taken_for_the_survey(
+    harness: Harness,
+) -> None:
+    """A conversation's id is never given again: a profile edit after the answers sent has
+    its own, and its button pressed twice is merely stale."""
+    h = harness
+    group, claire, users = await launched(h, 1)
+    jeanne = users[0]
+    await answer_needs(h, jeanne, group, SIMPLE)
+    await h.say(jeanne, None, "/moi")
+    await h.press(jeanne, None, "Modifier la commune")
+    question = h.last(jeanne)
+    keep = next(b for b in question.inline_buttons if str(b["text"]).startswith("Garder"))
+    await h.press(jeanne, None, "Garder", message_id=question.message_id)
+    h.sandbox.press_data(jeanne, None, question.message_id, str(keep["callback_data"]))
+    await h.flush()
+    assert h.sandbox.toasts[-1][1].startswith("Ce bouton n'est plus valable")

@@ -27,7 +27,7 @@ from tests.bot.survey_helpers import (
     person_of,
     rows,
 )
-from tests.helpers import actor, journal_kinds, nb, scene, wool_collective
+from tests.helpers import actor, in_two_collectives, journal_kinds, nb, scene, wool_collective
 
 
 async def test_enquete_launches_a_survey_and_the_group_gets_repondre_and_a_counter(
@@ -460,3 +460,24 @@ async def test_an_answer_costs_a_few_sql_statements_whatever_the_survey_size(
         assert len(seen) <= 7, seen
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_enquete_in_private_points_to_the_collective_where_a_survey_runs(
+    harness: Harness,
+) -> None:
+    """Sophie's current collective runs no survey; the wool one does: /enquete says so and
+    offers to go there."""
+    h = harness
+    sophie, claire = await in_two_collectives(h)
+    await launch_survey(h, claire)
+    await h.say(sophie, None, "/enquete")
+    listed = h.last(sophie)
+    assert "Enquêtes en cours — Alimentation durable\nAucune enquête en cours." in listed.plain
+    assert nb("Aussi en cours : 1 enquête dans « Filière laine du Cantal ».") in listed.plain
+    assert listed.buttons == [[nb("Passer à « Filière laine du Cantal »")]]
+    await h.press(sophie, None, "Filière laine du Cantal")
+    there = h.last(sophie)
+    assert "Enquêtes en cours — Filière laine du Cantal" in there.plain
+    assert nb("Répondre : Recensement des besoins") in there.buttons[0][0]
+    assert there.buttons[-1] == [nb("Passer à « Alimentation durable »")]
+    assert "Aussi en cours" not in there.plain
