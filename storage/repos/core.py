@@ -794,7 +794,9 @@ class ConversationRepo(Repo):
             known.remove(conversation)
 
     def remember_end(self, conversation: Conversation, how: ConversationEnd, now: datetime) -> None:
-        """Keep how the conversation ended, for its buttons pressed later (it goes next)."""
+        """Keep how the conversation ended, for its buttons pressed later (it goes next). The
+        day only: when someone sent an anonymous survey's answers is never kept."""
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         self.session.add(
             EndedConversation(
                 conversation_id=conversation.id,
@@ -802,7 +804,7 @@ class ConversationRepo(Repo):
                 flow=conversation.flow,
                 subject_id=conversation.subject_id,
                 how=how,
-                ended_at=now,
+                ended_at=day,
             )
         )
 
