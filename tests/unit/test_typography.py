@@ -1,5 +1,6 @@
-"""French typography in every French template: a narrow no-break space (U+202F) before
-: ; ! ? and inside « », the straight apostrophe, and no time written « 12:04 »."""
+"""French typography in every French template and in the shipped French charter: a narrow
+no-break space (U+202F) before : ; ! ? and inside « », the straight apostrophe, and no time
+written « 12:04 »."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import re
 
 import pytest
 
+from bot.catalog import CONTENT
 from bot.texts import MESSAGES
 
 FRENCH = sorted((MESSAGES / "fr").rglob("*.j2"))
+CHARTERS = CONTENT / "charters"
 
 
 def _prose(path: object) -> str:
@@ -20,9 +23,22 @@ def _prose(path: object) -> str:
 
 @pytest.mark.parametrize("path", FRENCH, ids=lambda p: str(p.relative_to(MESSAGES / "fr")))
 def test_french_typography(path: object) -> None:
-    prose = _prose(path)
+    _typeset(_prose(path))
+
+
+def _typeset(prose: str) -> None:
     assert not re.search(r"[ \u00a0][:;!?](?!=)", prose), "a plain space before : ; ! ?"
     assert not re.search("«(?!\u202f)", prose), "« without U+202F after it"
     assert not re.search("(?<!\u202f)»", prose), "» without U+202F before it"
     assert "\u2019" not in prose, "typographic apostrophe: the templates use '"
     assert not re.search(r"\b\d{1,2}:\d\d\b", prose), "a time written 12:04, not « 12 h 04 »"
+
+
+def test_the_french_charter_model_is_typeset() -> None:
+    """The charter the animation team starts from, and the French words of its exports (the
+    string before `if fr` in the bilingual templates)."""
+    _typeset((CHARTERS / "fr.md").read_text(encoding="utf-8"))
+    for export in sorted(CHARTERS.glob("export.*.j2")):
+        words = re.findall(r'"([^"]*)" if fr\b', export.read_text(encoding="utf-8"))
+        assert words, export
+        _typeset(" ".join(words))
