@@ -51,6 +51,7 @@ async def test_enquete_launches_a_survey_and_the_group_gets_repondre_and_a_count
     assert "Question 1 sur 3" in h.last(claire).plain
     await h.say(claire, None, "Besoins de la filière laine")
     assert "Jusqu'à quand peut-on répondre" in h.last(claire).plain
+    assert "recevront un rappel en privé 3 jours et 1 jour avant." in h.last(claire).plain
     await h.say(claire, None, CLOSES)
     await h.press(claire, None, "Anonyme")
     confirm = h.last(claire).plain

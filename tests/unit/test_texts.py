@@ -40,6 +40,18 @@ def test_dates_are_written_the_french_way() -> None:
     assert format_when(first, "Europe/Paris", "en", now=first) == "Monday 1 February at 10:00 AM"
 
 
+def test_reminder_days_each_have_their_unit() -> None:
+    said = {
+        (3, 1): ("3 jours et 1 jour avant", "3 days and 1 day before"),
+        (1,): ("1 jour avant", "1 day before"),
+        (2,): ("2 jours avant", "2 days before"),
+        (5, 3, 1): ("5 jours, 3 jours et 1 jour avant", "5 days, 3 days and 1 day before"),
+    }
+    for days, (fr, en) in said.items():
+        assert label("surveys/days_before", "fr", days=list(days)) == fr
+        assert label("surveys/days_before", "en", days=list(days)) == en
+
+
 def test_the_guide_has_six_leviers_in_its_order() -> None:
     from bot.catalog import leviers
 
