@@ -845,7 +845,7 @@ async def draw_map(uow: UnitOfWork, collective: Collective, lang: str) -> tuple[
         caption(f"cartographie/legend_{w}", lang)
         for w in ("ess", "non_ess", "matched", "introduced")
     )
-    none = caption("cartographie/legend_none", lang)
+    none = caption("cartographie/legend_none", lang, vision=collective.vision)
     await uow.checkpoint()
     content = await asyncio.to_thread(
         _draw_one_at_a_time,
