@@ -9,7 +9,6 @@ import struct
 from typing import Any
 
 import pytest
-
 from sqlalchemy import func, select
 
 from bot.sandbox.core import SandboxChat, SandboxUser
