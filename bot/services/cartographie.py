@@ -33,7 +33,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from bot.catalog import CONTENT, categories, familles
+from bot.catalog import CONTENT, categories, category_example, familles
 from bot.conversation import Flow, Kind, Option, SentFile, Step, StepContext
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Vision
 from bot.services import journal
@@ -971,7 +971,9 @@ async def _guard_want(ctx: StepContext) -> None:
 
 
 def _want_params(ctx: StepContext) -> dict[str, Any]:
-    return {"actor": ctx.subject.actor, "kind": ctx.data.get("kind")}
+    kind = ctx.data.get("kind")
+    example = category_example(ctx.data.get("category"), kind, ctx.lang) if kind else ""
+    return {"actor": ctx.subject.actor, "kind": kind, "example": example}
 
 
 async def _save_kind(ctx: StepContext, value: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
+from bot.catalog import category_example
 from bot.conversation import Flow, Kind, Option, Step, StepContext
 from bot.dates import DateParseError, parse_datetime
 from bot.domain import ANIMATORS, MembershipStatus
@@ -965,7 +966,12 @@ def _extra_step(
         return str(found) if found else None
 
     def params(ctx: StepContext) -> dict[str, Any]:
-        return {"q": question, "option": option[1].label if option else None}
+        kind = {"needs": "need", "offers": "offer"}.get(question.source, "")
+        return {
+            "q": question,
+            "option": option[1].label if option else None,
+            "example": category_example(value, kind, ctx.lang) if kind else "",
+        }
 
     name = f"o:{question.id}" if option is None else f"d:{question.id}:{option[0]}"
     return Step(

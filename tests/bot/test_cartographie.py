@@ -496,6 +496,8 @@ async def test_the_team_records_a_need_for_an_imported_actor(harness: Harness) -
     await h.press(claire, None, "Un besoin")
     assert nb("De quoi Ferme des Combes a-t-elle besoin ?") in h.last(claire).parsed_text
     await h.press(claire, None, "Des débouchés")
+    # The example fits the category, as a need.
+    assert nb("par exemple : « 2\u00a0t par an à vendre, dès juin »") in h.last(claire).plain
     await h.say(claire, None, "1 t de laine lavée")
     texts = h.bot_texts(claire)
     assert any(nb("C'est noté pour Ferme des Combes") in t for t in texts[-3:])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bot.texts import MESSAGES, format_day, format_when, label, template_names
+from bot.catalog import categories
+from bot.texts import MESSAGES, format_day, format_when, label, render, template_names
 
 
 def test_every_message_exists_in_both_languages() -> None:
@@ -50,6 +51,18 @@ def test_reminder_days_each_have_their_unit() -> None:
     for days, (fr, en) in said.items():
         assert label("surveys/days_before", "fr", days=list(days)) == fr
         assert label("surveys/days_before", "en", days=list(days)) == en
+
+
+def test_a_precision_without_a_category_gets_a_generic_example() -> None:
+    """Every need and offer has an example of its own, in both languages; an option of the
+    survey's own has none, and the question says what a précision may hold."""
+    for category in categories().values():
+        for kind in ("need", "offer"):
+            assert category.example(kind, "fr") and category.example(kind, "en"), category.code
+    asked = render("surveys/ask_detail", "fr", q=None, option="Laine brute", example="")
+    assert "Par exemple ce dont il s'agit, la quantité, le délai." in asked
+    asked = render("surveys/ask_detail", "en", q=None, option="Raw wool", example="")
+    assert "For example what it is, the quantity, when." in asked
 
 
 def test_the_guide_has_six_leviers_in_its_order() -> None:
