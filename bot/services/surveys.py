@@ -24,6 +24,7 @@ from bot.dates import DateParseError, parse_datetime
 from bot.domain import ANIMATORS, MembershipStatus
 from bot.live import open_live, touch
 from bot.services import journal
+from bot.services.counting import percent_of
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.services.needs import NeedOrOffer
@@ -1200,7 +1201,7 @@ class SurveyResults:
 
     @property
     def rate(self) -> int:
-        return round(100 * self.answered / self.eligible) if self.eligible else 0
+        return percent_of(self.answered, self.eligible)
 
     def table(self, lang: str) -> tuple[list[str], list[list[Any]]]:
         return r.table(

@@ -28,6 +28,7 @@ def test_french_typography(path: object) -> None:
 
 def _typeset(prose: str) -> None:
     assert not re.search(r"[ \u00a0][:;!?](?!=)", prose), "a plain space before : ; ! ?"
+    assert not re.search(r"(\d|}}) %(?!})", prose), "a plain space before %"
     assert not re.search("«(?!\u202f)", prose), "« without U+202F after it"
     assert not re.search("(?<!\u202f)»", prose), "» without U+202F before it"
     assert "\u2019" not in prose, "typographic apostrophe: the templates use '"
