@@ -5,6 +5,9 @@ written « 12:04 »."""
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +46,24 @@ def test_the_french_charter_model_is_typeset() -> None:
         words = re.findall(r'"([^"]*)" if fr\b', export.read_text(encoding="utf-8"))
         assert words, export
         _typeset(" ".join(words))
+
+
+def _french_values(found: Any, path: Path, key: str = "") -> list[str]:
+    """The French texts of a catalogue: keys `fr` and `*_fr`, and a survey template's words."""
+    if isinstance(found, dict):
+        return [t for k, v in found.items() for t in _french_values(v, path, k)]
+    if isinstance(found, list):
+        return [t for v in found for t in _french_values(v, path, key)]
+    french = key == "fr" or key.endswith("_fr")
+    french |= path.parent.name == "surveys" and key in ("title", "label", "hint")
+    return [found] if isinstance(found, str) and french else []
+
+
+@pytest.mark.parametrize(
+    "path", sorted(CONTENT.rglob("*.toml")), ids=lambda p: str(p.relative_to(CONTENT))
+)
+def test_the_french_words_of_the_catalogues_are_typeset(path: Path) -> None:
+    """What the bot shows from content/*.toml: the guide's actions, needs and offers, leviers,
+    familles, the survey templates."""
+    for text in _french_values(tomllib.loads(path.read_text(encoding="utf-8")), path):
+        _typeset(text)
