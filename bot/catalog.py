@@ -4,7 +4,7 @@ leviers d'action, the time zones offered as buttons."""
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,12 +75,19 @@ class Category:
     code: str
     need: dict[str, str]
     offer: dict[str, str]
+    # What a précision may say, as a need and as an offer (« 2 t par an à vendre, dès juin »).
+    examples: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_need(self, lang: str) -> str:
         return self.need.get(lang) or self.need["fr"]
 
     def as_offer(self, lang: str) -> str:
         return self.offer.get(lang) or self.offer["fr"]
+
+    def example(self, kind: str, lang: str) -> str:
+        """`kind`: "need" or "offer"; "" when the catalogue gives none."""
+        found = self.examples.get(kind, {})
+        return found.get(lang) or found.get("fr", "")
 
 
 @lru_cache(maxsize=1)
@@ -91,9 +98,23 @@ def categories() -> dict[str, Category]:
             c["code"],
             {"fr": c["need_fr"], "en": c["need_en"]},
             {"fr": c["offer_fr"], "en": c["offer_en"]},
+            {
+                kind: {
+                    lang: c[f"{kind}_example_{lang}"]
+                    for lang in ("fr", "en")
+                    if c.get(f"{kind}_example_{lang}")
+                }
+                for kind in ("need", "offer")
+            },
         )
         for c in data["category"]
     }
+
+
+def category_example(code: str | None, kind: str, lang: str) -> str:
+    """The example offered for a précision of this need or offer ("" for another option)."""
+    found = categories().get(code or "")
+    return found.example(kind, lang) if found is not None else ""
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ class Step:
     optional: bool = False
     back: bool = True
     # Label macros for the « Garder … » and « Passer » buttons, when the usual ones do not fit.
+    # A step's own skip button is a choice: its caption is echoed as the answer.
     keep_caption: str | None = None
     skip_caption: str | None = None
     # After the answer is saved: the name of the step to ask next instead of the following
@@ -201,7 +202,7 @@ class Outcome:
     refresh: Question | None = None
     finished: Finished | None = None
     resume: ResumeOffer | None = None
-    # The question was passed (« Passer »): said as such, not as an answer.
+    # The question was passed with the generic « Passer »: said as such, not as an answer.
     skipped: bool = False
 
 
@@ -373,6 +374,9 @@ class Engine:
         if action == Action.SKIP and asked.can_skip:
             if step.cleared is not None:
                 await step.cleared(ctx)
+            if step.skip_caption is not None:
+                # A button of its own (« C'est tout », « Pas de quorum »): a choice, echoed.
+                return await self._advance(ctx, flow, step, (asked, label(step.skip_caption, lang)))
             outcome = await self._advance(ctx, flow, step, (asked, label("skipped", lang)))
             outcome.skipped = True
             return outcome

@@ -18,6 +18,7 @@ from jinja2 import (
 )
 
 import content
+from bot.services.counting import percent_of
 from bot.textsafety import neutralise
 
 MESSAGES = Path(content.__file__).parent / "messages"
@@ -100,6 +101,7 @@ def environment(html: bool = True) -> Environment:
     )
     env.filters["when"] = format_when
     env.filters["day"] = format_day
+    env.filters["percent_of"] = percent_of
     return env
 
 

@@ -232,8 +232,8 @@ async def confirm_leave(ctx: Ctx, collective: Collective) -> None:
 
 
 async def leave_button(ctx: Ctx, membership_id: int) -> None:
-    collective, _member = await svc.leave_by_button(ctx.uow, membership_id, ctx.me, ctx.now)
-    ctx.edit("members/left", c=collective)
+    collective, departure = await svc.leave_by_button(ctx.uow, membership_id, ctx.me, ctx.now)
+    ctx.edit("members/left", c=collective, listed=departure.listed)
 
 
 async def leave_cancel(ctx: Ctx, membership_id: int) -> None:
@@ -261,10 +261,10 @@ async def left_message(ctx: Ctx) -> None:
 
 
 async def _left_group(ctx: Ctx, collective: Collective, telegram_id: int) -> None:
-    person = await svc.left_group(ctx.uow, collective, telegram_id, ctx.now)
-    if person is not None:
+    departure = await svc.left_group(ctx.uow, collective, telegram_id, ctx.now)
+    if departure is not None:
         # Leaving the group is leaving the collective: say so, once, to whom it concerns.
-        ctx.tell(person, "members/left_with_group", c=collective)
+        ctx.tell(departure.person, "members/left_with_group", c=collective, listed=departure.listed)
 
 
 # --- the annuaire

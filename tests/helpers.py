@@ -12,13 +12,14 @@ NB = "\u202f"
 
 
 def nb(text: str) -> str:
-    """French typography as the templates write it: a narrow no-break space before : ; ! ?
+    """French typography as the templates write it: a narrow no-break space before : ; ! ? %
     and inside « »."""
     for plain, typeset in (
         (" :", NB + ":"),
         (" ?", NB + "?"),
         (" !", NB + "!"),
         (" ;", NB + ";"),
+        (" %", NB + "%"),
         ("« ", "«" + NB),
         (" »", NB + "»"),
     ):

@@ -33,7 +33,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from bot.catalog import CONTENT, categories, familles
+from bot.catalog import CONTENT, categories, category_example, familles
 from bot.conversation import Flow, Kind, Option, SentFile, Step, StepContext
 from bot.domain import ANIMATORS, READERS, MembershipStatus, Vision
 from bot.services import journal
@@ -845,7 +845,7 @@ async def draw_map(uow: UnitOfWork, collective: Collective, lang: str) -> tuple[
         caption(f"cartographie/legend_{w}", lang)
         for w in ("ess", "non_ess", "matched", "introduced")
     )
-    none = caption("cartographie/legend_none", lang)
+    none = caption("cartographie/legend_none", lang, vision=collective.vision)
     await uow.checkpoint()
     content = await asyncio.to_thread(
         _draw_one_at_a_time,
@@ -971,7 +971,9 @@ async def _guard_want(ctx: StepContext) -> None:
 
 
 def _want_params(ctx: StepContext) -> dict[str, Any]:
-    return {"actor": ctx.subject.actor, "kind": ctx.data.get("kind")}
+    kind = ctx.data.get("kind")
+    example = category_example(ctx.data.get("category"), kind, ctx.lang) if kind else ""
+    return {"actor": ctx.subject.actor, "kind": kind, "example": example}
 
 
 async def _save_kind(ctx: StepContext, value: str) -> None:

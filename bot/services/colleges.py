@@ -184,7 +184,6 @@ def _member_step(member: Membership, index: int, total: int) -> Step:
         params=params,
         options=options,
         optional=True,
-        skip_caption="votes/college_skip",
     )
 
 

@@ -127,3 +127,9 @@ def consent(groups: Sequence[Group], required_quorum: int = 0) -> ConsentResult:
 def percent(value: Fraction) -> int:
     """A share as a whole percentage, rounded half up (2/3 → 67)."""
     return int((value * 100 + Fraction(1, 2)) // 1)
+
+
+def percent_of(part: int, whole: int) -> int:
+    """`part` of `whole` as a whole percentage, rounded half up like every percentage shown
+    (1 in 8 → 13, 3 in 8 → 38: never Python's round half to even); 0 of nothing."""
+    return percent(Fraction(part, whole)) if whole else 0

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot import catalog
 from bot.domain import ANIMATORS
 from bot.services import journal
+from bot.services.counting import percent_of
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from storage.models import Collective, DigestCode, DigestSettings, DigestSubscription, Person
@@ -408,7 +409,7 @@ async def surveys_section(
             "open": row.status == "open",
             "closes_at": row.closes_at,
             "answered": int(row[-1] or 0),
-            "share": round(100 * int(row[-1] or 0) / total) if total else 0,
+            "share": percent_of(int(row[-1] or 0), total),
         }
         for row in rows
     ]
@@ -614,7 +615,7 @@ async def participation(
     return [
         (
             _local_day(since + i * WEEK, collective),
-            round(100 * len(people) / total) if total else 0,
+            percent_of(len(people), total),
         )
         for i, people in enumerate(seen)
     ]

@@ -272,6 +272,20 @@ async def check_can_leave(
     return found, last_animator
 
 
+@dataclass(frozen=True)
+class Departure:
+    """Who left, and whether the annuaire showed them until then (someone who had not finished
+    joining, or who did not consent, never appeared in it)."""
+
+    person: Person
+    listed: bool
+
+
+def listed(member: Membership) -> bool:
+    """Whether the annuaire shows this member."""
+    return member.status == MembershipStatus.ACTIVE and member.directory_consent
+
+
 async def leave(
     uow: UnitOfWork, collective: Collective, person: Person, now: datetime, *, via: str
 ) -> Membership:
@@ -304,12 +318,14 @@ async def own_membership(uow: UnitOfWork, membership_id: int, presser: Person) -
 
 async def leave_by_button(
     uow: UnitOfWork, membership_id: int, presser: Person, now: datetime
-) -> tuple[Collective, Membership]:
+) -> tuple[Collective, Departure]:
     member = await own_membership(uow, membership_id, presser)
     collective = await uow.collectives.get(member.collective_id)
     if collective is None:
         raise Refusal("stale_button")
-    return collective, await leave(uow, collective, presser, now, via="command")
+    was_listed = listed(member)
+    await leave(uow, collective, presser, now, via="command")
+    return collective, Departure(presser, was_listed)
 
 
 async def _promote_successor(uow: UnitOfWork, collective: Collective, now: datetime) -> None:
@@ -344,17 +360,18 @@ async def _promote_successor(uow: UnitOfWork, collective: Collective, now: datet
 
 async def left_group(
     uow: UnitOfWork, collective: Collective, telegram_id: int, now: datetime
-) -> Person | None:
+) -> Departure | None:
     """Telegram says the person left the group: they leave the collective, whatever their
-    role. The person, when they were a member (to tell them), else None."""
+    role. Who left, when they were a member or joining (to tell them), else None."""
     person = await uow.people.by_telegram_id(telegram_id)
     if person is None:
         return None
     found = await uow.memberships.get(collective.id, person.id)
     if found is None or found.status == MembershipStatus.LEFT:
         return None
+    was_listed = listed(found)
     await leave(uow, collective, person, now, via="group")
-    return person
+    return Departure(person, was_listed)
 
 
 # --- roles
@@ -476,7 +493,7 @@ async def directory(uow: UnitOfWork, collective: Collective, reader: Person) -> 
     order). An actor on two maillons appears under each."""
     await require_role(uow, collective, reader, ROLES)
     members = await uow.memberships.of_collective(collective.id)
-    shown = [m for m in members if m.directory_consent]
+    shown = [m for m in members if listed(m)]
     order = {code: i for i, code in enumerate(familles())}
     buckets: list[tuple[str | None, list[Membership]]] = [
         (maillon.name, [m for m in shown if maillon.id in m.maillon_ids])

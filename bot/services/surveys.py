@@ -18,11 +18,13 @@ from typing import Any
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
+from bot.catalog import category_example
 from bot.conversation import Flow, Kind, Option, Step, StepContext
 from bot.dates import DateParseError, parse_datetime
 from bot.domain import ANIMATORS, ConversationEnd, MembershipStatus
 from bot.live import open_live, touch
 from bot.services import journal
+from bot.services.counting import percent_of
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.services.needs import NeedOrOffer
@@ -967,7 +969,12 @@ def _extra_step(
         return str(found) if found else None
 
     def params(ctx: StepContext) -> dict[str, Any]:
-        return {"q": question, "option": option[1].label if option else None}
+        kind = {"needs": "need", "offers": "offer"}.get(question.source, "")
+        return {
+            "q": question,
+            "option": option[1].label if option else None,
+            "example": category_example(value, kind, ctx.lang) if kind else "",
+        }
 
     name = f"o:{question.id}" if option is None else f"d:{question.id}:{option[0]}"
     return Step(
@@ -1250,7 +1257,7 @@ class SurveyResults:
 
     @property
     def rate(self) -> int:
-        return round(100 * self.answered / self.eligible) if self.eligible else 0
+        return percent_of(self.answered, self.eligible)
 
     def table(self, lang: str) -> tuple[list[str], list[list[Any]]]:
         return r.table(

@@ -471,6 +471,8 @@ class Results:
     total: int
     # Results that name people, left out because the search was made in the group.
     withheld: int
+    # Other words to try, when nothing is found: never one just searched.
+    ideas: list[str] = field(default_factory=list)
 
 
 async def reindex(uow: UnitOfWork, collective: Collective, now: datetime) -> int:
@@ -536,7 +538,13 @@ async def search_all(
     if not private:
         withheld = len([f for f in lines if f.kind in NAMING_PEOPLE])
         lines = [f for f in lines if f.kind not in NAMING_PEOPLE]
-    return Results(shown[:100], lines[:RESULTS], len(lines), withheld)
+    return Results(shown[:100], lines[:RESULTS], len(lines), withheld, _ideas(wanted, lang))
+
+
+def _ideas(searched: Sequence[str], lang: str) -> list[str]:
+    """The words a search that found nothing suggests, less those it just looked for."""
+    offered = [w.strip() for w in caption("toolbox/search_ideas", lang).split(",")]
+    return [w for w in offered if w and not set(search.words(w)) & set(searched)][:3]
 
 
 async def _describe(

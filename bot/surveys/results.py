@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.exports import Cell
+from bot.services.counting import percent_of
 from bot.surveys import conditions
 from bot.surveys.model import NO, OTHER, YES, Question, SurveyDef, asked
 from bot.surveys.numbers import show
@@ -121,10 +122,6 @@ class Tally:
         return self.question.type in ("single", "multiple", "yesno", "scale") and self.answered > 0
 
 
-def _percent(count: int, base: int) -> int:
-    return round(100 * count / base) if base else 0
-
-
 def tally(survey: SurveyDef, answers: Sequence[dict[str, Any]], lang: str) -> list[Tally]:
     """One tally per question, in the survey's order (notes left out)."""
     tallies = []
@@ -140,7 +137,7 @@ def tally(survey: SurveyDef, answers: Sequence[dict[str, Any]], lang: str) -> li
                 for item in value if isinstance(value, list) else [value]:
                     counts[str(item)] = counts.get(str(item), 0) + 1
             found.counts = [
-                Count(choice_label(question, v, lang), n, _percent(n, len(values)))
+                Count(choice_label(question, v, lang), n, percent_of(n, len(values)))
                 for v, n in counts.items()
             ]
             if question.type == "scale" and values:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import struct
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.sandbox.core import SandboxChat, SandboxUser
@@ -14,7 +16,7 @@ from bot.sandbox.harness import Harness
 from bot.services import cartographie as svc
 from storage.models import Actor, ActorImport, Introduction
 from tests.bot.survey_helpers import NeedsAnswers, answer_needs, launched
-from tests.helpers import collective_of, journal_kinds, nb, wool_collective
+from tests.helpers import actor, collective_of, journal_kinds, nb, scene, wool_collective
 
 CSV = (
     "Organisation;Famille;Maillon;Commune;Contact;Besoins;Offres\n"
@@ -311,6 +313,7 @@ async def test_the_map_is_a_png_for_members_and_the_exports_for_animators(
     width, height = png_size(sent.photo)
     assert width > 600 and height > 250
     assert "Carte des acteurs" in (sent.caption or "")
+    assert "par maillon." in (sent.caption or "")
     # In the group, the map is offered in private.
     await h.say(users[0], group, "/annuaire carte")
     assert "vous attend en privé" in h.last(group).parsed_text
@@ -493,6 +496,8 @@ async def test_the_team_records_a_need_for_an_imported_actor(harness: Harness) -
     await h.press(claire, None, "Un besoin")
     assert nb("De quoi Ferme des Combes a-t-elle besoin ?") in h.last(claire).parsed_text
     await h.press(claire, None, "Des débouchés")
+    # The example fits the category, as a need.
+    assert nb("par exemple : « 2\u00a0t par an à vendre, dès juin »") in h.last(claire).plain
     await h.say(claire, None, "1 t de laine lavée")
     texts = h.bot_texts(claire)
     assert any(nb("C'est noté pour Ferme des Combes") in t for t in texts[-3:])
@@ -589,3 +594,38 @@ async def test_no_introduction_to_someone_the_bot_cannot_write_to(harness: Harne
     assert "n'est plus d'actualité" in h.sandbox.toasts[-1][1]
     async with h.app.deps.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Introduction)) == 0
+
+
+async def test_the_map_of_an_ecosystem_is_by_theme(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An écosystème d'acteurs has themes, not maillons: the caption and the map say so."""
+    import bot.actor_map
+
+    drawn: list[dict[str, Any]] = []
+    draw = bot.actor_map.draw
+
+    def spy(*args: Any, **kwargs: Any) -> bytes:
+        drawn.append(kwargs)
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(bot.actor_map, "draw", spy)
+    h = harness
+    nadia, sophie = h.sandbox.add_user("Nadia"), h.sandbox.add_user("Sophie")
+    food = h.sandbox.create_group("Alimentation", owner=nadia, members=[sophie])
+    await h.flush()
+    await scene(h).register(
+        nadia,
+        food,
+        {
+            "name": "Alimentation durable",
+            "territoire": "Saint-Flour",
+            "vision": "Écosystème d'acteurs",
+            "maillons": "Production, Restauration",
+        },
+    )
+    await scene(h).onboard(sophie, actor(org="CRESS", maillons=()), via_group=food)
+    await h.say(sophie, None, "/annuaire carte")
+    caption = h.last(sophie).caption or ""
+    assert "par thème." in caption and "maillon" not in caption, caption
+    assert drawn[-1]["without_maillon"] == "Sans thème"

@@ -68,6 +68,9 @@ async def test_a_date_poll_from_the_wizard_to_the_meeting(harness: Harness) -> N
     assert "est déjà passé" in h.last(claire).plain
     await h.say(claire, None, "14/12 14h")
     await h.press(claire, None, "C'est tout")
+    # A button of its own is a choice, echoed as such (not « Vous avez passé cette question »).
+    echoed = h.bot_texts(claire)[-2]
+    assert echoed.endswith(nb("Votre réponse : C'est tout")), echoed
     assert "Combien de temps" in h.last(claire).plain
     await h.press(claire, None, "2 h")
     await h.say(claire, None, "Maison de l'ESS, Saint-Flour")

@@ -72,9 +72,35 @@ async def test_leaving_the_group_is_said_to_who_left(harness: Harness) -> None:
         nb(
             "Vous avez quitté le groupe de « Filière laine du Cantal » : vous ne faites donc "
             "plus partie du collectif, et vous n'apparaissez plus dans son annuaire. "
-            "Pour revenir : /rejoindre dans le groupe."
+            "Pour revenir, demandez à l'équipe d'animation de vous ajouter de nouveau au "
+            "groupe, puis tapez /rejoindre dans le groupe."
         )
     ]
+
+
+async def test_who_never_appeared_in_the_annuaire_is_not_told_they_no_longer_do(
+    harness: Harness,
+) -> None:
+    group, claire, users = await wool_collective(harness, members=3)
+    joining, hidden, quitting = users
+    # Joining, the profile not finished: never in the annuaire.
+    await harness.say(joining, group, "/rejoindre")
+    await harness.press(joining, group, "Rejoindre en privé")
+    await harness.leave(joining, group)
+    told = [t for t in harness.bot_texts(joining) if "Vous avez quitté le groupe" in t]
+    assert len(told) == 1 and "annuaire" not in told[0], told
+    assert nb("plus partie du collectif. Pour revenir, demandez") in told[0]
+    # A member who chose not to appear in it.
+    await scene(harness).onboard(hidden, actor(consent=False), via_group=group)
+    await harness.leave(hidden, group)
+    told = [t for t in harness.bot_texts(hidden) if "Vous avez quitté le groupe" in t]
+    assert len(told) == 1 and "annuaire" not in told[0], told
+    # The same through /quitter.
+    await scene(harness).onboard(quitting, actor(consent=False), via_group=group)
+    await harness.say(quitting, None, "/quitter")
+    await harness.press(quitting, None, "Quitter")
+    left = harness.last(quitting).plain
+    assert left.startswith("Vous avez quitté le collectif") and "annuaire" not in left, left
 
 
 async def test_the_profile_in_the_group_is_opened_in_private(harness: Harness) -> None:

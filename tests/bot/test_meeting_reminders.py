@@ -51,7 +51,7 @@ async def test_reminders_go_to_the_group_and_to_those_coming_7_days_1_day_2_hour
     (first,) = reminders(h, group)
     assert first.startswith(nb("⏰ Rappel : Comité de filière, jeudi 10 décembre à 14 h"))
     assert nb("Ordre du jour : Bilan de l'enquête ; Charte.") in first
-    assert "👥 1 vient, 1 peut-être" in first
+    assert nb("👥 1 vient · 1 peut-être · 1 ne vient pas. Pas encore répondu ?") in first
     assert h.last(group).buttons == [["Je viens", "Peut-être", "Je ne viens pas"]]
     assert len(reminders(h, coming)) == 1 and len(reminders(h, maybe)) == 1
     assert nb("Vous avez répondu : Peut-être.") in reminders(h, maybe)[0]
@@ -69,6 +69,29 @@ async def test_reminders_go_to_the_group_and_to_those_coming_7_days_1_day_2_hour
     assert len(reminders(h, group)) == 3
     await h.press(coming, None, "Je viens")
     assert "a déjà commencé" in h.sandbox.toasts[-1][1]
+
+
+async def test_the_count_reads_naturally_with_nobody_or_nobody_coming(harness: Harness) -> None:
+    h = harness
+    h.clock.set(START)
+    group, claire, users = await members(h, 3)
+    await schedule(h, claire)
+    await h.tick()
+    announcement = h.last(group)
+    assert announcement.plain.endswith("👥 Personne n'a encore répondu.")
+    await at(h, MEETING - timedelta(days=7))
+    (first,) = reminders(h, group)
+    assert nb("👥 Personne n'a encore répondu : touchez un bouton") in first
+    assert "0 vient" not in first
+    await h.press(users[0], group, "Peut-être", message_id=announcement.message_id)
+    for user in users[1:]:
+        await h.press(user, group, "Je ne viens pas", message_id=announcement.message_id)
+    await at(h, MEETING - timedelta(days=1))
+    assert "👥 1 peut-être · 2 ne viennent pas. Pas encore" in reminders(h, group)[-1]
+    edited = next(
+        m for m in h.sandbox.bot_messages(group) if m.message_id == announcement.message_id
+    )
+    assert edited.plain.endswith("👥 1 peut-être · 2 ne viennent pas.")
 
 
 async def test_a_member_mutes_private_reminders_in_moi(harness: Harness) -> None:

@@ -197,7 +197,7 @@ async def test_answers_update_the_live_announcement_with_the_organisations(
     edited = next(
         m for m in h.sandbox.bot_messages(group) if m.message_id == announcement.message_id
     )
-    assert "Pas encore de réponse" in edited.plain  # less than a minute since it was posted
+    assert "Personne n'a encore répondu" in edited.plain  # less than a minute since it was posted
     await h.tick(timedelta(minutes=1))
     edited = next(
         m for m in h.sandbox.bot_messages(group) if m.message_id == announcement.message_id

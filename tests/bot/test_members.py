@@ -173,7 +173,9 @@ async def test_quitter_then_leaving_the_group(harness: Harness) -> None:
     await s.onboard(users[1], actor(org="Autre"), via_group=group)
     await harness.say(users[0], None, "/quitter")
     await harness.press(users[0], None, "Quitter")
-    assert "Vous avez quitté le collectif" in harness.last(users[0]).plain
+    left = harness.last(users[0]).plain
+    assert "Vous avez quitté le collectif" in left
+    assert "Vous n'apparaissez plus dans son annuaire." in left
     member = await membership_of(harness, group, users[0])
     assert member is not None and member.status == "left"
     await harness.leave(users[1], group)

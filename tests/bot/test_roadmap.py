@@ -102,6 +102,8 @@ async def test_minutes_attendance_decisions_and_actions(harness: Harness) -> Non
     assert "1 décision enregistrée" in h.last(claire).plain
     await h.say(claire, None, "Lancer l'enquête des besoins")
     await h.press(claire, None, "Aucune autre décision")
+    echoed = h.bot_texts(claire)[-2]
+    assert echoed.endswith(nb("Votre réponse : Aucune autre décision")), echoed
     await h.say(claire, None, "Rédiger la charte")
     await h.press(claire, None, "Acteur0")
     await h.say(claire, None, "1/12/2026")

@@ -92,7 +92,7 @@ async def test_last_animator_leaving_the_group_hands_over_to_the_oldest_member(
     )
     assert "vous en êtes membre depuis le plus longtemps" in told
     assert "Claire" not in told
-    assert not any("équipe d'animation de" in t for t in harness.bot_texts(claire)[-1:])
+    assert not any("partie de l'équipe d'animation" in t for t in harness.bot_texts(claire))
     await harness.tick()
     assert sum("Vous faites maintenant partie" in t for t in harness.bot_texts(marc)) == 1
 

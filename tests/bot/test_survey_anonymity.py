@@ -155,10 +155,11 @@ async def test_an_anonymous_breakdown_comes_from_the_survey_and_hides_small_grou
     await until(h, CLOSING)
     breakdown = next(t for t in h.bot_texts(claire) if "par maillon et par famille" in t)
     assert "jamais d'après les profils" in breakdown
-    assert "Élevage (5)" in breakdown and "Tonte" not in breakdown  # profiles are not read
-    assert nb("• Vente (1) : moins de 5 réponses, non détaillé") in breakdown
-    assert nb("• Hors ESS (1) : moins de 5 réponses, non détaillé") in breakdown
-    assert nb("• ESS (5) : 5 5") in breakdown  # « Ces besoins sont-ils urgents » : 5, five times
+    assert "Élevage (5 réponses)" in breakdown and "Tonte" not in breakdown  # not the profiles
+    assert "• Vente (1 réponse) — moins de 5 réponses, non détaillé" in breakdown
+    assert "• Hors ESS (1 réponse) — moins de 5 réponses, non détaillé" in breakdown
+    # « Ces besoins sont-ils urgents ? », graded 5 five times.
+    assert "• ESS (5 réponses) — note 5 (5)\n" in breakdown, breakdown
     texts = next(t for t in h.bot_texts(claire) if "les réponses écrites" in t)
     assert "ni nom, ni ordre d'arrivée" in texts and "Acteur" not in texts
     files = {m.document[0]: m.document[1] for m in h.sandbox.bot_messages(claire) if m.document}

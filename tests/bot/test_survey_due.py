@@ -153,7 +153,10 @@ async def test_at_closing_the_group_gets_results_and_the_team_the_rest(harness: 
     assert nb("Autre : Des tondeurs") in texts and "2 t de laine brute" in texts
     breakdown = next(t for t in private if "par maillon et par famille" in t)
     assert "D'après le profil des membres" in breakdown
-    assert "Élevage (1)" in breakdown and "Hors ESS (1)" in breakdown and "ESS (1)" in breakdown
+    assert "• Élevage (1 réponse) — note 5 (1)\n" in breakdown
+    assert "• Élevage (1 réponse) — Oui (1)\n" in breakdown
+    assert "• Hors ESS (1 réponse) — Des débouchés" in breakdown
+    assert "• ESS (1 réponse) — Non (1)" in breakdown
     files = {m.document[0]: m.document[1] for m in h.sandbox.bot_messages(claire) if m.document}
     assert set(files) == {
         "enquete-recensement-des-besoins-des-acteurs.csv",

@@ -51,6 +51,7 @@ async def test_enquete_launches_a_survey_and_the_group_gets_repondre_and_a_count
     assert "Question 1 sur 3" in h.last(claire).plain
     await h.say(claire, None, "Besoins de la filière laine")
     assert "Jusqu'à quand peut-on répondre" in h.last(claire).plain
+    assert "recevront un rappel en privé 3 jours et 1 jour avant." in h.last(claire).plain
     await h.say(claire, None, CLOSES)
     await h.press(claire, None, "Anonyme")
     confirm = h.last(claire).plain
@@ -108,6 +109,29 @@ async def test_a_passed_question_reads_as_passed(harness: Harness) -> None:
     assert passed.endswith("Vous avez passé cette question."), passed
     assert "Votre réponse" not in passed
     assert "Question 3 sur" in h.last(jeanne).plain
+
+
+async def test_each_precision_gives_an_example_that_fits_what_was_chosen(
+    harness: Harness,
+) -> None:
+    h = harness
+    group, claire, users = await launched(h, 1)
+    jeanne = users[0]
+    await h.press(jeanne, group, "Répondre")
+    await h.say(jeanne, None, "Élevage ovin")
+    await h.press(jeanne, None, "Passer")
+    await h.press(jeanne, None, "Du financement")
+    await h.press(jeanne, None, "De la formation")
+    await h.press(jeanne, None, "Valider")
+    asked = h.last(jeanne).plain
+    assert nb("Précisez si vous le souhaitez : Du financement") in asked
+    example = "Par exemple : « 15\u202f000\u00a0€ pour une machine, d'ici la fin de l'année »."
+    assert nb(example) in asked, asked
+    await h.press(jeanne, None, "Passer")
+    asked = h.last(jeanne).plain
+    assert nb("Précisez si vous le souhaitez : De la formation") in asked
+    assert "deux jours sur la transformation, pour deux salariés" in asked
+    assert "laine" not in asked
 
 
 async def test_a_member_answers_one_question_at_a_time_then_sends(harness: Harness) -> None:

@@ -525,3 +525,15 @@ async def test_rows_older_than_the_search_are_indexed_at_the_first_search(
         kinds = sorted(set((await uow.session.scalars(select(SearchEntry.kind))).all()))
         settings = (await uow.session.scalars(select(ToolboxSettings))).one()
     assert kinds == ["action", "actor", "decision"] and settings.indexed_at is not None
+
+
+async def test_a_search_that_finds_nothing_never_suggests_the_words_just_searched(
+    harness: Harness,
+) -> None:
+    h = harness
+    group, claire, (paul, _) = await members(h, 2)
+    said = await _search(h, paul, None, "/chercher laine")
+    assert "Rien trouvé" in said
+    assert nb("plus courant (« lavage », « subvention », « formation »).") in said, said
+    said = await _search(h, paul, None, "/chercher Laines LAVAGE")
+    assert nb("plus courant (« subvention », « formation »).") in said, said

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bot.texts import MESSAGES, format_day, format_when, label, template_names
+from bot.catalog import categories
+from bot.texts import MESSAGES, format_day, format_when, label, render, template_names
 
 
 def test_every_message_exists_in_both_languages() -> None:
@@ -38,6 +39,30 @@ def test_dates_are_written_the_french_way() -> None:
     assert format_when(first, "Europe/Paris", "fr", now=first) == "lundi 1er février à 10 h"
     assert format_day(first, "Europe/Paris", "fr", now=first) == "1er févr. à 10 h 00"
     assert format_when(first, "Europe/Paris", "en", now=first) == "Monday 1 February at 10:00 AM"
+
+
+def test_reminder_days_each_have_their_unit() -> None:
+    said = {
+        (3, 1): ("3 jours et 1 jour avant", "3 days and 1 day before"),
+        (1,): ("1 jour avant", "1 day before"),
+        (2,): ("2 jours avant", "2 days before"),
+        (5, 3, 1): ("5 jours, 3 jours et 1 jour avant", "5 days, 3 days and 1 day before"),
+    }
+    for days, (fr, en) in said.items():
+        assert label("surveys/days_before", "fr", days=list(days)) == fr
+        assert label("surveys/days_before", "en", days=list(days)) == en
+
+
+def test_a_precision_without_a_category_gets_a_generic_example() -> None:
+    """Every need and offer has an example of its own, in both languages; an option of the
+    survey's own has none, and the question says what a précision may hold."""
+    for category in categories().values():
+        for kind in ("need", "offer"):
+            assert category.example(kind, "fr") and category.example(kind, "en"), category.code
+    asked = render("surveys/ask_detail", "fr", q=None, option="Laine brute", example="")
+    assert "Par exemple ce dont il s'agit, la quantité, le délai." in asked
+    asked = render("surveys/ask_detail", "en", q=None, option="Raw wool", example="")
+    assert "For example what it is, the quantity, when." in asked
 
 
 def test_the_guide_has_six_leviers_in_its_order() -> None:

@@ -17,7 +17,7 @@ GOVERNANCE = (
 )
 TOTEM_NAMES = ("La Grange aux laines", "L'Atelier des Estives", "La Filature du Cézallier")
 PAYMENT = (
-    "Les signataires s'engagent à construire des relations commerciales justes et durables : "
+    "Les signataires s'engagent à construire des relations commerciales justes et durables : "
     "des volumes annoncés à l'avance et respectés, des prix qui couvrent les coûts de "
     "production et rémunèrent le travail de chacun, un paiement à 15 jours au plus pour les "
     "éleveurs et les tondeurs. Ils tiennent compte des contraintes de chaque métier."
