@@ -50,7 +50,12 @@ async def show(ctx: Ctx, outcome: Outcome, *, pressed: bool, then: FollowUp | No
             ctx.edit_html(
                 text(ctx, question)
                 + "\n\n"
-                + ctx.text("conversation/answered", answer=answer, skipped=outcome.skipped)
+                + ctx.text(
+                    "conversation/answered",
+                    answer=answer,
+                    skipped=outcome.skipped,
+                    cleared=bool(question.suggestion),  # « Retirer ma réponse »
+                )
             )
         else:
             ctx.edit_markup_off()
@@ -100,7 +105,9 @@ def rows(ctx: Ctx, q: Question) -> Rows:
     if q.can_back:
         nav.append((ctx.caption("back"), (*base, Action.BACK)))
     if q.can_skip:
-        nav.append((ctx.caption(q.skip_caption or "skip"), (*base, Action.SKIP)))
+        # With an answer already given (« Garder … »), skipping removes it: say so.
+        skip = q.skip_caption or ("skip_clear" if q.suggestion else "skip")
+        nav.append((ctx.caption(skip), (*base, Action.SKIP)))
     result.append(nav)
     return result
 

@@ -505,3 +505,26 @@ async def test_enquete_in_private_points_to_the_collective_where_a_survey_runs(
     assert nb("Répondre : Recensement des besoins") in there.buttons[0][0]
     assert there.buttons[-1] == [nb("Passer à « Alimentation durable »")]
     assert "Aussi en cours" not in there.plain
+
+
+async def test_going_back_to_an_answer_offers_to_remove_it_not_to_skip_it(
+    harness: Harness,
+) -> None:
+    h = harness
+    group, _, users = await launched(h, 1)
+    paul = users[0]
+    await h.press(paul, group, "Répondre")
+    moves = needs_moves(NeedsAnswers("Tonte", maillons=("Tonte",), difficultes="Pas de tondeurs"))
+    await play_moves(h, paul, moves[: moves.index(("say", "Pas de tondeurs")) + 1])
+    # The next question, never answered: « Passer ».
+    assert h.last(paul).buttons[-1] == ["◀ Précédent", "Passer"]
+    await h.press(paul, None, "Précédent")
+    back = h.last(paul)
+    assert back.buttons[-2:] == [
+        [nb("Garder « Pas de tondeurs »")],
+        ["◀ Précédent", "Retirer ma réponse"],
+    ]
+    await h.press(paul, None, "Retirer ma réponse")
+    assert h.bot_texts(paul)[-2].endswith("Vous avez retiré votre réponse.")
+    draft = await draft_of(h, paul)
+    assert draft is not None and "Pas de tondeurs" not in str(draft.data)
