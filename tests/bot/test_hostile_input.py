@@ -97,7 +97,7 @@ async def test_the_transcript_never_carries_raw_markup(harness: Harness) -> None
     transcript = Transcript(harness.sandbox, echo=False)
     transcript.capture()
     assert "<script>" not in transcript.markdown()
-    assert "&lt;script&gt;" in transcript.markdown()
+    assert "&lt;script>alert(1)&lt;/script>" in transcript.markdown()  # no tag can open
     assert "<script>" not in transcript.html()
 
 
