@@ -28,10 +28,26 @@ def nb(text: str) -> str:
 
 
 WOOL = {"name": "Filière laine du Cantal", "territoire": "Cantal", "vision": "Chaîne de valeur"}
+FOOD = {
+    "name": "Alimentation durable",
+    "territoire": "Saint-Flour",
+    "vision": "Écosystème d'acteurs",
+    "maillons": "Production, Restauration",
+}
 
 
 def scene(h: Harness) -> Scene:
     return Scene(h, Transcript(h.sandbox, echo=False))
+
+
+async def food_collective(
+    h: Harness, animator: SandboxUser, members: list[SandboxUser]
+) -> SandboxChat:
+    """A registered écosystème d'acteurs (themes Production, Restauration): its group."""
+    food = h.sandbox.create_group("Alimentation", owner=animator, members=members)
+    await h.flush()
+    await scene(h).register(animator, food, FOOD)
+    return food
 
 
 async def wool_collective(
@@ -69,18 +85,7 @@ async def in_two_collectives(harness: Harness) -> tuple[SandboxUser, SandboxUser
     sophie = users[0]
     await scene(harness).onboard(sophie, actor(org="CRESS"), via_group=group)
     nadia = sb.add_user("Nadia")
-    food = sb.create_group("Alimentation", owner=nadia, members=[sophie])
-    await harness.flush()
-    await scene(harness).register(
-        nadia,
-        food,
-        {
-            "name": "Alimentation durable",
-            "territoire": "Saint-Flour",
-            "vision": "Écosystème d'acteurs",
-            "maillons": "Production, Restauration",
-        },
-    )
+    food = await food_collective(harness, nadia, [sophie])
     await scene(harness).onboard(
         sophie, actor(org="CRESS", maillons=("Production",)), via_group=food
     )

@@ -16,7 +16,15 @@ from bot.sandbox.harness import Harness
 from bot.services import cartographie as svc
 from storage.models import Actor, ActorImport, Introduction
 from tests.bot.survey_helpers import NeedsAnswers, answer_needs, launched
-from tests.helpers import actor, collective_of, journal_kinds, nb, scene, wool_collective
+from tests.helpers import (
+    actor,
+    collective_of,
+    food_collective,
+    journal_kinds,
+    nb,
+    scene,
+    wool_collective,
+)
 
 CSV = (
     "Organisation;Famille;Maillon;Commune;Contact;Besoins;Offres\n"
@@ -612,18 +620,7 @@ async def test_the_map_of_an_ecosystem_is_by_theme(
     monkeypatch.setattr(bot.actor_map, "draw", spy)
     h = harness
     nadia, sophie = h.sandbox.add_user("Nadia"), h.sandbox.add_user("Sophie")
-    food = h.sandbox.create_group("Alimentation", owner=nadia, members=[sophie])
-    await h.flush()
-    await scene(h).register(
-        nadia,
-        food,
-        {
-            "name": "Alimentation durable",
-            "territoire": "Saint-Flour",
-            "vision": "Écosystème d'acteurs",
-            "maillons": "Production, Restauration",
-        },
-    )
+    food = await food_collective(h, nadia, [sophie])
     await scene(h).onboard(sophie, actor(org="CRESS", maillons=()), via_group=food)
     await h.say(sophie, None, "/annuaire carte")
     caption = h.last(sophie).caption or ""
