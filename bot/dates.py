@@ -25,10 +25,10 @@ Conventions (the bot serves French territories, so French comes first):
   "mar" (March) would otherwise be mistaken for French abbreviations.
 * Numeric dates are ALWAYS day/month[/year], in both languages: "12/03" is the
   12th of March, never December 3rd.  Two-digit years mean 20xx.
-* A date without a year is the next such date that is not past: if that day
-  (with its time, or the whole day when no time is given) is already over
-  relative to ``now``, the following year is used (29/02 jumps to the next leap
-  year).
+* A date without a year is the next such day from today on: a day already over
+  this year is next year's (29/02 jumps to the next leap year). Today stays
+  today, even with a time already past ("3 décembre 12h" typed on 3 December at
+  17h): the caller says that moment is past, rather than a year away.
 * A time alone ("18h") is today at that time if still in the future, otherwise
   tomorrow.
 * A weekday alone ("lundi", "lundi prochain", "next monday") is the next such
@@ -459,20 +459,16 @@ def _wall_clock(day: date, clock: time, tz: tzinfo, lang: str) -> datetime:
     return _localize(day, clock, tz)
 
 
-def _next_date(day: int, month: int, now: datetime, clock: time | None, tz: tzinfo) -> date:
-    """The next (day, month) that is not over yet; see the module docstring."""
+def _next_date(day: int, month: int, today: date) -> date:
+    """The next (day, month) from today on; see the module docstring."""
     _make_date(2000, month, day)  # a leap year: rejects 31/02, 32/13, keeps 29/02
-    today = now.date()
     # 29/02 may be up to 8 years away (2096 -> 2104).
     for year in range(today.year, min(today.year + 9, 10000)):
         try:
             candidate = date(year, month, day)
         except ValueError:
             continue
-        if clock is None:
-            if candidate >= today:
-                return candidate
-        elif _is_future(_localize(candidate, clock, tz), now):
+        if candidate >= today:
             return candidate
     raise _Fail("invalid_date")  # only reachable near year 9999
 
@@ -482,7 +478,7 @@ def _resolve(parts: _Parts, now: datetime, tz: tzinfo, lang: str) -> ParsedDate:
     clock = parts.clock
     if parts.day is not None:
         d, m, y = parts.day
-        day = _make_date(y, m, d) if y is not None else _next_date(d, m, now, clock, tz)
+        day = _make_date(y, m, d) if y is not None else _next_date(d, m, today)
     elif parts.relative is not None:
         day = today + timedelta(days=parts.relative)
     elif parts.weekday is not None:

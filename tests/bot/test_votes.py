@@ -224,6 +224,9 @@ async def test_extend_then_cancel_from_decisions(harness: Harness) -> None:
     await h.press(claire, None, "Prolonger")
     await h.say(claire, None, "26/11/2026 9h")
     assert "Cette date est passée" in plain(h.last(claire).plain)
+    # Today's date without a year, at an hour already past: past, not a year away.
+    await h.say(claire, None, f"{h.clock.now().day} novembre à 0h05")
+    assert "Cette date est passée" in plain(h.last(claire).plain)
     await h.say(claire, None, "dans trois jours")
     assert "pas compris la date" in plain(h.last(claire).plain)
     await h.say(claire, None, "samedi 12h")

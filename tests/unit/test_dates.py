@@ -256,11 +256,11 @@ def test_iso_invalid(text: str) -> None:
     ("text", "expected"),
     [
         ("14/05", at(2027, 5, 14)),
-        ("26/11 9h", at(2027, 11, 26, 9)),  # 9h today is past: next year
+        ("26/11 9h", at(2026, 11, 26, 9)),  # 9h today is past: today (the caller refuses it)
         ("26/11 18h", at(2026, 11, 26, 18)),  # later today: today
         ("26/11", at(2026, 11, 26)),  # today without a time is not past
         ("25/11", at(2027, 11, 25)),
-        ("26 novembre 10h", at(2027, 11, 26, 10)),  # exactly now: next year
+        ("26 novembre 10h", at(2026, 11, 26, 10)),  # exactly now: today, never a year away
         ("31/12 23h59", at(2026, 12, 31, 23, 59)),
         ("1/1", at(2027, 1, 1)),
         ("29/02", at(2028, 2, 29)),  # next leap year
@@ -274,7 +274,8 @@ def test_year_rollover(text: str, expected: datetime) -> None:
 
 def test_leap_day_skips_to_next_leap_year() -> None:
     now = datetime(2028, 2, 29, 10, tzinfo=PARIS)
-    assert parse("29/02 9h", now=now).value == at(2032, 2, 29, 9)
+    assert parse("28/02 9h", now=now).value == at(2029, 2, 28, 9)
+    assert parse("29/02 9h", now=now).value == at(2028, 2, 29, 9)  # today, past: as typed
     assert parse("29/02 11h", now=now).value == at(2028, 2, 29, 11)
 
 
@@ -300,8 +301,8 @@ def test_now_in_another_zone_is_converted() -> None:
             "3 décembre 2026",
         ),
         ("vendredi 3/12/2026 9h", "fr", "vendredi", "jeudi", date(2026, 12, 3), "3 décembre 2026"),
-        # Year chosen by the rollover rule (2027-11-26 is a Friday).
-        ("jeudi 26/11 9h", "fr", "jeudi", "vendredi", date(2027, 11, 26), "26 novembre 2027"),
+        # Today stays today, even at a time past (2026-11-26 is a Thursday).
+        ("vendredi 26/11 9h", "fr", "vendredi", "jeudi", date(2026, 11, 26), "26 novembre 2026"),
         ("jeudi 1er mars", "fr", "jeudi", "lundi", date(2027, 3, 1), "1er mars 2027"),
         ("demain samedi", "fr", "samedi", "vendredi", date(2026, 11, 27), "27 novembre 2026"),
         (
@@ -331,7 +332,7 @@ def test_weekday_mismatch(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("vendredi 26/11 9h", at(2027, 11, 26, 9)),
+        ("jeudi 26/11 9h", at(2026, 11, 26, 9)),
         ("demain vendredi 18h", at(2026, 11, 27, 18)),
         ("jeudi 3/12", at(2026, 12, 3)),
     ],
