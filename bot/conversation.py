@@ -209,13 +209,22 @@ class Outcome:
 YES, NO = "1", "0"
 
 
+# Telegram's apps cut a text over 4,096 characters into several messages sent at once: after
+# a long typed answer was refused, a text from the same person within these seconds is its
+# continuation, never an answer of its own.
+SPLIT_WINDOW = 3.0
+SPLIT_FROM = 1000  # characters: a refused text shorter than this was not cut by Telegram
+
+
 class Engine:
-    """Runs the declared flows for everyone; all its state is in the `conversations` table."""
+    """Runs the declared flows for everyone; their state is in the `conversations` table.
+    The engine itself only remembers, for a few seconds, who just had a long text refused."""
 
     def __init__(self, flows: Sequence[Flow] = ()) -> None:
         self.flows: dict[str, Flow] = {}
         for flow in flows:
             self.add(flow)
+        self._long_refused: dict[int, float] = {}  # person id -> when their long text came
 
     def add(self, flow: Flow) -> None:
         if flow.name in self.flows:
@@ -300,9 +309,17 @@ class Engine:
     # --- answers
 
     async def on_text(
-        self, uow: UnitOfWork, person: Person, now: datetime, lang: str, text: str
+        self,
+        uow: UnitOfWork,
+        person: Person,
+        now: datetime,
+        lang: str,
+        text: str,
+        *,
+        sent_at: datetime | None = None,
     ) -> Outcome | None:
-        """A typed answer to the question in front of the person; None when there is none."""
+        """A typed answer to the question in front of the person; None when there is none.
+        `sent_at`, when the message was sent, tells the rest of a long text cut by Telegram."""
         conversation = await uow.conversations.active(person.id)
         if conversation is None:
             return None
@@ -311,9 +328,25 @@ class Engine:
         step = flow.step(ctx, conversation.step)
         if step.kind != Kind.TEXT:
             raise Refusal("use_buttons")
-        value = step.parse(ctx, text) if step.parse is not None else text
-        await step.save(ctx, value)
+        moment = sent_at.timestamp() if sent_at is not None else None
+        if moment is not None and self._continues_long_text(person.id, moment):
+            self._long_refused[person.id] = moment
+            raise Refusal("long_text_rest")
+        try:
+            value = step.parse(ctx, text) if step.parse is not None else text
+            await step.save(ctx, value)
+        except Refusal:
+            if moment is not None and len(text) >= SPLIT_FROM:
+                self._long_refused[person.id] = moment
+            raise
         return await self._advance(ctx, flow, step, None)
+
+    def _continues_long_text(self, person_id: int, moment: float) -> bool:
+        for someone, at in list(self._long_refused.items()):
+            if moment - at > SPLIT_WINDOW:
+                del self._long_refused[someone]  # forgotten after a few seconds
+        refused = self._long_refused.get(person_id)
+        return refused is not None and moment - refused <= SPLIT_WINDOW
 
     async def on_file(
         self, uow: UnitOfWork, person: Person, now: datetime, lang: str, sent: SentFile

@@ -137,7 +137,7 @@ async def on_text(ctx: Ctx) -> None:
         await unknown_command(ctx)
         return
     outcome = await ctx.registry.engine.on_text(
-        ctx.uow, ctx.me, ctx.now, ctx.person_lang, message.text
+        ctx.uow, ctx.me, ctx.now, ctx.person_lang, message.text, sent_at=message.date
     )
     if outcome is None:
         ctx.say("no_question")

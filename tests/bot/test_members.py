@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.sandbox.harness import Harness
 from tests.helpers import (
     actor,
@@ -59,10 +61,11 @@ async def test_a_5000_character_organisation_is_refused_and_the_question_stays(
     reply = harness.last(user).plain
     assert nb("Le nom de l'organisation ne doit pas dépasser 200 caractères ; le vôtre") in reply
     assert "en compte 4\u202f096" in reply
-    await harness.say(user, None, "x" * 904)
-    assert "en compte 904" in harness.last(user).plain
+    await harness.say(user, None, "x" * 904)  # the rest, in the same second
+    assert nb("Et la suite de ce long texte n'est pas prise non plus") in harness.last(user).plain
     member = await membership_of(harness, group, user)
     assert member is not None and member.organisation is None
+    harness.clock.advance(timedelta(seconds=5))
     await harness.say(user, None, "Ferme du Causse")
     assert nb("À quelle famille appartient « Ferme du Causse »") in harness.last(user).plain
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -145,6 +146,34 @@ async def test_a_text_over_the_limit_is_refused_with_the_limit_and_nothing_store
     assert (await latest_survey(h)).first_answer_at is None
     await h.say(jeanne, None, "x" * 500)
     assert "Sur quels maillons" in h.last(jeanne).plain
+
+
+async def test_the_rest_of_a_long_text_cut_by_telegram_is_not_taken_for_an_answer(
+    harness: Harness,
+) -> None:
+    """Telegram's apps send a 5,000-character text as two messages at once: 4,096 characters,
+    then the rest. The first is too long; the rest, short enough, is no answer either."""
+    h = harness
+    group, claire, users = await launched(h, 1)
+    jeanne = users[0]
+    await h.press(jeanne, group, "Répondre")
+    moves = needs_moves(replace(SIMPLE, difficultes="…"))
+    await play_moves(h, jeanne, moves[: moves.index(("say", "…"))])
+    assert "difficultés" in h.last(jeanne).plain  # a free text of 1,000 characters at most
+    await h.say(jeanne, None, "Le lavage " * 409 + "ma")
+    assert "cette question en accepte 1\u202f000 au plus" in h.last(jeanne).plain
+    await h.say(jeanne, None, "nque de laveries dans le Cantal. " * 27)  # 891 characters
+    assert nb("Et la suite de ce long texte n'est pas prise non plus") in h.last(jeanne).plain
+    draft = await draft_of(h, jeanne)
+    assert draft is not None and draft.step == "q:problematiques"
+    assert "problematiques" not in draft.data["a"]
+    # Typed a few seconds later, a text is an answer again.
+    h.clock.advance(timedelta(seconds=5))
+    await h.say(jeanne, None, "Pas de laverie dans le Cantal.")
+    draft = await draft_of(h, jeanne)
+    assert (
+        draft is not None and draft.data["a"]["problematiques"] == "Pas de laverie dans le Cantal."
+    )
 
 
 async def test_a_number_out_of_range_or_not_a_number_is_refused(harness: Harness) -> None:

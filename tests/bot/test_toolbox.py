@@ -217,15 +217,17 @@ async def test_links_that_are_not_web_links_are_refused(harness: Harness) -> Non
     await h.say(paul, None, "www.exemple.fr/guide")
     assert "https://www.exemple.fr/guide" in h.last(paul).plain
     await h.say(paul, None, "Guide")
-    # A Telegram client sends 5,000 characters as two messages: 4,096 then 904. Both are
-    # refused (800 at most), so no fragment becomes the description.
+    # A Telegram client sends 5,000 characters as two messages: 4,096 then 904, at once. Both
+    # are refused (the first over 800, the second as its rest), so no fragment becomes the
+    # description.
     await h.say(paul, None, "x" * 4096)
     assert (
         nb("Cette réponse ne doit pas dépasser 800 caractères ; la vôtre en compte 4\u202f096.")
         in h.last(paul).plain
     )
     await h.say(paul, None, "x" * 904)
-    assert nb("la vôtre en compte 904.") in h.last(paul).plain
+    assert nb("Et la suite de ce long texte n'est pas prise non plus") in h.last(paul).plain
+    h.clock.advance(timedelta(seconds=5))
     await h.say(paul, None, "Court et utile.")
     await h.press(paul, None, "Financement")
     await h.say(paul, None, ", ".join(f"mot{i}" for i in range(12)))
