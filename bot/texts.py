@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -14,8 +15,11 @@ from jinja2 import (
     StrictUndefined,
     Template,
     TemplateNotFound,
+    pass_eval_context,
     select_autoescape,
 )
+from jinja2.nodes import EvalContext
+from markupsafe import Markup, escape
 
 import content
 from bot.services.counting import percent_of
@@ -76,6 +80,27 @@ def format_day(moment: datetime, tz: str, lang: str, now: datetime | None = None
     return format_datetime(local, f"{fr_day(local)} MMM{year} 'à' H 'h' mm", locale="fr")
 
 
+# French elides « de » and « que » before a vowel sound; kept simple: a vowel letter, accented
+# or not (« h » is not elided: « de Hugo »).
+_VOWELS = frozenset("aeiouyœæ")
+
+
+def elides(name: str) -> bool:
+    """A name before which « de » becomes « d' »: it starts with a vowel letter."""
+    first = unicodedata.normalize("NFD", name.lstrip()[:1])[:1].lower()
+    return first in _VOWELS
+
+
+@pass_eval_context
+def elide(eval_ctx: EvalContext, name: object, word: str = "de") -> str:
+    """`{{ name | elide }}`: « de Claire », « d'Ahmed »; `elide("que")`: « qu'Inès »."""
+    text = neutralise(str(name))
+    head = f"{word[:-1]}'" if word.endswith("e") and elides(text) else f"{word} "
+    if eval_ctx.autoescape:
+        return Markup(head) + escape(text)
+    return head + text
+
+
 def _finalize(value: object) -> object:
     # Every value a template prints passes here: what people typed never reverses a line.
     return neutralise(value) if type(value) is str else value
@@ -102,6 +127,7 @@ def environment(html: bool = True) -> Environment:
     env.filters["when"] = format_when
     env.filters["day"] = format_day
     env.filters["percent_of"] = percent_of
+    env.filters["elide"] = elide
     return env
 
 

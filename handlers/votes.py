@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from telegram import InputFile
 
 from bot.conversation import Finished
@@ -34,7 +35,18 @@ log = logging.getLogger(__name__)
 
 NOTICE = "vote_notice"
 SETUP_LINK, OBJECTION_LINK, JUDGMENT_LINK, PROXY_LINK = "vn", "vo", "vj", "vp"
-ACTIONS = ("extend", "cancel", "cancel_yes", "cancel_no", "round", "conclude", "export")
+TEXT_LINK = "vt"
+ACTIONS = (
+    "extend",
+    "close",
+    "close_yes",
+    "cancel",
+    "cancel_yes",
+    "cancel_no",
+    "round",
+    "conclude",
+    "export",
+)
 COLLEGE_ACTIONS = ("show", "define", "assign", "missing")
 
 
@@ -234,6 +246,7 @@ async def render_live(uow: UnitOfWork, vote_id: int, lang: str) -> Any:
     if standing is None:
         return None
     vote = standing.vote
+    proposal, cut = svc.excerpt(standing.proposal) if standing.proposal else (None, False)
     text = render(
         "votes/live",
         lang,
@@ -242,12 +255,49 @@ async def render_live(uow: UnitOfWork, vote_id: int, lang: str) -> Any:
         method=vote_files.method_label(vote, lang),
         tz=standing.collective.timezone,
         options=[o.label for o in standing.options],
+        proposal=proposal,
+        cut=cut,
     )
     if vote.status != svc.OPEN:
         return text, None
     rows = choice_rows(vote, lang)
+    if proposal is not None:
+        rows.append([(caption("votes/read_text", lang), ["vtx", vote.id])])
     rows.append([(caption("votes/give_proxy", lang), ["vpg", vote.id])])
     return text, keyboard(rows)
+
+
+async def read_text_button(ctx: Ctx, vote_id: int) -> None:
+    """vtx|<vote>: the whole text put to the vote, read in private."""
+    if not ctx.is_private:
+        answer_with_link(ctx, f"{TEXT_LINK}{vote_id}")
+        return
+    await show_text(ctx, vote_id)
+
+
+async def text_link(ctx: Ctx, rest: str) -> None:
+    await show_text(ctx, link_id(rest))
+
+
+async def show_text(ctx: Ctx, vote_id: int) -> None:
+    """The current round's proposal: the charter in as many messages as it takes, or the
+    article or the amendment (with the article's current wording) whole."""
+    vote = await svc.find(ctx.uow, vote_id)
+    collective = await svc.collective_of(ctx.uow, vote)
+    await members_svc.require_role(ctx.uow, collective, ctx.me, READERS)
+    found = await repo(ctx).round(vote.id, vote.round)
+    proposal = found.proposal if found is not None else None
+    if not proposal or vote.kind == svc.QUESTION:
+        raise Refusal("stale_link")
+    from handlers.charter import parts, text_blocks
+
+    text = ctx.text("votes/proposal", v=vote, p=proposal)
+    if vote.kind == svc.CHARTER:
+        blocks = text_blocks(proposal, ctx.lang, header=text)
+    else:  # the current wording, the proposal, its reason: 3,000 characters at most each
+        blocks = text.split("\n\n")
+    for part in parts(blocks):
+        ctx.say("charter/part", part=Markup(part))
 
 
 # --- voting
@@ -617,6 +667,7 @@ async def detail_button(ctx: Ctx, vote_id: int) -> None:
                     (ctx.caption("votes/cancel"), ("vx", vote.id, "cancel")),
                 ]
             )
+            rows.append([(ctx.caption("votes/close_now"), ("vx", vote.id, "close"))])
         if vote.status == svc.PAUSED:
             rows.append(
                 [
@@ -652,7 +703,8 @@ async def list_button(ctx: Ctx, collective_id: int) -> None:
 
 
 async def manage_button(ctx: Ctx, vote_id: int, action: str) -> None:
-    """vx|<vote>|<action>: the team extends, cancels, opens a new round, concludes, exports."""
+    """vx|<vote>|<action>: the team extends, closes now, cancels, opens a new round, concludes,
+    exports."""
     vote, collective = await svc.managed(ctx.uow, vote_id, ctx.me)
     if action == "extend":
         await conversation.start(ctx, svc.EXTEND, collective_id=collective.id, subject_id=vote.id)
@@ -669,6 +721,23 @@ async def manage_button(ctx: Ctx, vote_id: int, action: str) -> None:
             ],
             v=vote,
         )
+    elif action == "close":
+        if vote.status != svc.OPEN:
+            raise Refusal("vote_not_running", title=vote.title)
+        ctx.say(
+            "votes/confirm_close",
+            [
+                [
+                    (ctx.caption("votes/close_yes"), ("vx", vote.id, "close_yes")),
+                    (ctx.caption("votes/cancel_no"), ("vx", vote.id, "cancel_no")),
+                ]
+            ],
+            v=vote,
+            s=await svc.standing(ctx.uow, vote.id),
+        )
+    elif action == "close_yes":
+        await svc.close_now(ctx.uow, vote.id, ctx.me, ctx.now)
+        ctx.edit("votes/closed_now", v=vote)
     elif action == "cancel_yes":
         await svc.cancel(ctx.uow, vote.id, ctx.me, ctx.now)
         ctx.edit("votes/cancelled", v=vote)
@@ -928,6 +997,7 @@ FEATURE = Feature(
         Button("vo", objection_button, (Int(1), Int(1), Int(1)), optional=1),
         Button("vj", judgment_button, (Int(1), Int(1)), optional=1),
         Button("vd", detail_button, (Int(1),)),
+        Button("vtx", read_text_button, (Int(1),)),
         Button("vlist", list_button, (Int(1),)),
         Button("vnew", new_vote_button, (Int(1),)),
         Button("vx", manage_button, (Int(1), Word(*ACTIONS))),
@@ -943,6 +1013,7 @@ FEATURE = Feature(
         Link(OBJECTION_LINK, objection_link),
         Link(JUDGMENT_LINK, judgment_link),
         Link(PROXY_LINK, proxy_link),
+        Link(TEXT_LINK, text_link),
         Link("vd", decisions_link),
     ),
     flows=(

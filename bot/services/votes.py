@@ -1385,6 +1385,21 @@ async def extend(
     await touch(uow, live_key(vote.id, vote.round), now)
 
 
+async def close_now(uow: UnitOfWork, vote_id: int, actor: Person, now: datetime) -> Vote:
+    """The team closes the round before its date: the closing moves to now and is done by the
+    usual due work (count, result in the group, what the vote decides); the row at the old
+    date then finds the date moved and does nothing."""
+    vote, _collective = await managed(uow, vote_id, actor)
+    check_open(vote, vote.round, now)
+    vote.closes_at = now
+    found = await repo(uow).round(vote.id, vote.round)
+    if found is not None:
+        found.closes_at = now
+    await _schedule(uow, vote, now)
+    await touch(uow, live_key(vote.id, vote.round), now)
+    return vote
+
+
 async def cancel(uow: UnitOfWork, vote_id: int, actor: Person, now: datetime) -> Vote:
     vote, collective = await managed(uow, vote_id, actor)
     if vote.status not in RUNNING:
@@ -1780,6 +1795,7 @@ class Standing:
     proxies: int  # active proxies
     counts: dict[str, int] | None  # live results (public votes that show them)
     options: list[VoteOption]
+    proposal: dict[str, Any] | None = None  # the text put to the vote (charter votes)
 
 
 async def standing(uow: UnitOfWork, vote_id: int) -> Standing | None:
@@ -1798,6 +1814,7 @@ async def standing(uow: UnitOfWork, vote_id: int) -> Standing | None:
             counts[t.choice] = counts.get(t.choice, 0) + t.count
     proxies = [p for p in await votes.proxies(vote.id) if p.status == "active"]
     options = await votes.options(vote.id) if vote.method == JUDGMENT else []
+    found = await votes.round(vote.id, vote.round) if vote.kind != QUESTION else None
     return Standing(
         vote,
         collective,
@@ -1807,7 +1824,25 @@ async def standing(uow: UnitOfWork, vote_id: int) -> Standing | None:
         len(proxies),
         counts,
         options,
+        found.proposal if found is not None else None,
     )
+
+
+# The group message shows the wording put to the vote, cut so that the whole message stays
+# within Telegram's 4,096 characters; « Lire le texte » shows it whole, in private.
+EXCERPT_LIMITS = {"wording": 1800, "body": 1800, "rationale": 600}
+
+
+def excerpt(proposal: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The proposal with its long texts cut at a word (« … »), and whether one was cut."""
+    shown, cut = dict(proposal), False
+    for key, limit in EXCERPT_LIMITS.items():
+        text = shown.get(key)
+        if isinstance(text, str) and len(text) > limit:
+            head = text[:limit]
+            shown[key] = (head.rsplit(" ", 1)[0] if " " in head else head).rstrip() + " …"
+            cut = True
+    return shown, cut
 
 
 async def not_voted(uow: UnitOfWork, vote: Vote) -> list[Person]:

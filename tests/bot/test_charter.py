@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.sandbox.core import SandboxChat, SandboxUser
 from bot.sandbox.harness import Harness
 from storage.models import CharterAmendment, CharterArticle, CharterSignature, CharterVersion
-from tests.bot.votes_helpers import collective_with, plain, read_journal, toast
+from tests.bot.votes_helpers import collective_with, follow, plain, read_journal, toast
 from tests.helpers import collective_of
 
 DAY = timedelta(days=1)
@@ -157,8 +157,8 @@ async def test_amendments_are_merged_or_declined_with_a_reason(harness: Harness)
     assert "Aucun amendement en attente" in h.last(claire).plain
     journal = await read_journal(h, claire)
     assert "Acteur0 Test propose un amendement à l'article 4 de la charte" in journal
-    assert "Claire Morel intègre l'amendement de Acteur0 Test à l'article 4" in journal
-    assert "Claire Morel ne retient pas l'amendement de Acteur1 Test à l'article 1" in journal
+    assert "Claire Morel intègre l'amendement d'Acteur0 Test à l'article 4" in journal
+    assert "Claire Morel ne retient pas l'amendement d'Acteur1 Test à l'article 1" in journal
     assert [a.status for a in await rows(h, CharterAmendment)] == ["merged", "declined"]
     declined = (await rows(h, CharterAmendment))[1]
     h.sandbox.press_data(claire, None, amendments[-1].message_id, f"1|camm|{declined.id}")
@@ -204,10 +204,14 @@ async def test_adoption_is_published_pinned_then_signed(harness: Harness) -> Non
     await h.say(users[1], None, "/charte")
     text = plain("\n".join(h.bot_texts(users[1])[-2:]))
     assert "Signataires de la version 1 (1) :\n• Acteur0 Test — GAEC des Estives" in text
+    await h.say(claire, None, "/decisions")
+    await h.press(claire, None, "Adoption de la charte")
+    assert "• Tour n° 1 : proposition adoptée — 3 votants sur 3" in plain(h.last(claire).plain)
     journal = await read_journal(h, claire)
     for line in (
         "charge le modèle de charte",
         "La charte est adoptée : version 1",
+        "Vote clos — « Adoption de la charte » : proposition adoptée (3 votants sur 3)",
         "Acteur0 Test signe la charte (version 1) pour « GAEC des Estives »",
     ):
         assert line in journal
@@ -328,3 +332,45 @@ async def test_the_exports_carry_the_text_the_history_and_the_signatories(
     assert "<!DOCTYPE html>" in page and "@media print" in page
     assert "<h2>Article 7 — Adhésion et retrait</h2>" in page
     assert "&lt;b&gt;Laines&lt;/b&gt; &amp; Co" in page and "<b>Laines" not in page
+
+
+async def test_the_group_reads_what_is_put_to_the_vote(harness: Harness) -> None:
+    """An amendment's vote shows its wording and its reason (a long wording cut, read whole
+    in private); the charter's adoption vote leads to its text."""
+    h = harness
+    group, claire, users = await collective_with(h, 1)
+    await load(h, claire)
+    await h.say(users[0], None, "/amender")
+    await h.press(users[0], None, "3. Gouvernance")
+    long = " ".join(["Le comité de filière se réunit chaque trimestre."] * 60) + " Fin."
+    await h.say(users[0], None, long)
+    await h.say(users[0], None, "Deux fois par an, c'est trop peu.")
+    await h.say(claire, None, "/charte")
+    await h.press(claire, None, "Amendements en attente (1)")
+    await h.press(claire, None, "Mettre au vote")
+    await put_to_vote(h, claire)
+    live = h.last(group)
+    shown = plain(live.plain)
+    assert "Amendement à l'article 3 — Gouvernance" in shown
+    assert "Proposition :\nLe comité de filière se réunit chaque trimestre." in shown
+    assert "Motif : Deux fois par an, c'est trop peu." in shown
+    assert "Texte abrégé : touchez « Lire le texte » pour le lire en entier." in shown
+    assert "Fin." not in shown and len(live.plain) < 4096
+    await h.press(users[0], group, "📜 Lire le texte")
+    await follow(h, users[0])
+    whole = plain(h.last(users[0]).plain)
+    assert "Texte actuel :" in whole and whole.endswith("Motif : Deux fois par an, c'est trop peu.")
+    assert long in whole
+    await h.press(claire, group, "Pas d'objection")
+    await h.press(users[0], group, "Pas d'objection")
+    await h.tick(2 * DAY)
+    await h.say(claire, None, "/charte")
+    await h.press(claire, None, "Mettre la charte au vote")
+    await put_to_vote(h, claire)
+    shown = plain(h.last(group).plain)
+    assert "Le texte de la charte soumis au vote : touchez « Lire le texte »." in shown
+    await h.press(users[0], group, "📜 Lire le texte")
+    await follow(h, users[0])
+    text = plain("\n".join(h.bot_texts(users[0])[-3:]))
+    assert "Adoption de la charte" in text and "Le texte soumis au vote :" in text
+    assert "Article 3 — Gouvernance\n" + long in text

@@ -169,7 +169,9 @@ async def test_a_proxy_given_by_reply_is_used_by_its_holder(harness: Harness) ->
     assert "Aucun vote n'est en cours dans ce collectif" in plain(h.last(group).plain)
     await open_vote(h, claire, "Acheter une cardeuse ?")
     await h.say(users[0], group, "/procuration", reply_to=paul)
-    assert "Acteur1 Test votera pour Acteur0 Test" in plain(h.last(group).plain)
+    given = plain(h.last(group).plain)
+    assert "Acteur1 Test votera pour Acteur0 Test" in given
+    assert "tant qu'Acteur1 Test n'a pas voté avec" in given
     await h.tick()
     notice = h.last(users[1])
     assert "Acteur0 Test vous donne procuration" in notice.plain

@@ -22,7 +22,7 @@ from tests.bot.votes_helpers import (
     tallies,
     toast,
 )
-from tests.helpers import collective_of
+from tests.helpers import collective_of, nb
 
 DAY = timedelta(days=1)
 
@@ -83,7 +83,7 @@ async def test_consent_objection_then_a_second_round_adopts(harness: Harness) ->
     assert "C'est enregistré" in h.last(users[1]).plain
     await h.tick()
     notice = plain(h.last(claire).plain)
-    assert "Objection au vote « Tenir le comité de filière à Murat »" in notice
+    assert "Objection au vote « Tenir le comité de filière à Murat », d'Acteur1 Test :" in notice
     assert "Murat est loin" in notice
     await h.tick(2 * DAY)
     result = plain(h.last(group).plain)
@@ -122,7 +122,8 @@ async def test_the_team_can_close_a_consent_decision_after_objections(harness: H
     await h.tick(2 * DAY)
     await h.tick()
     await h.press(claire, None, "Clore sans adopter")
-    assert "n'est pas adoptée, la décision est close" in plain(h.last(claire).plain)
+    done = "la proposition « Changer de nom » n'est pas adoptée, la décision est close."
+    assert done in plain(h.last(claire).plain)
     assert "Claire Morel clôt « Changer de nom » sans l'adopter" in await read_journal(h, claire)
     assert "clôt la décision sans l'adopter" in plain(h.last(group).plain)
     vote = await last_vote(h)
@@ -375,3 +376,38 @@ async def test_an_open_vote_exports_no_count_that_is_not_shown(harness: Harness)
     rows = list(csv.reader(io.StringIO(document[1].decode("utf-8-sig")), delimiter=";"))
     assert not any("Contre" in row for row in rows)
     assert ["Bulletin", "À bulletin secret"] in rows
+
+
+async def test_the_offer_to_resume_a_vote_setup_reads_right(harness: Harness) -> None:
+    """A title ending with « ? » takes no extra period in the offer to resume."""
+    h = harness
+    group, claire, users = await collective_with(h, 1)
+    await h.say(claire, None, "/vote Adhérer au réseau des filières laine ?")
+    await h.say(claire, None, "/moi")
+    await h.press(claire, None, "Modifier la commune")
+    await h.say(claire, None, "Allanche")
+    offer = h.last(claire)
+    title = "Adhérer au réseau des filières laine ?"  # as typed
+    assert offer.plain == (
+        nb("Vous aviez commencé autre chose : ") + title + nb(" Reprendre là où vous en étiez ?")
+    )
+
+
+async def test_the_team_closes_a_vote_early_once_everyone_has_voted(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await collective_with(h, 1)
+    await open_vote(h, claire, "Acheter une cardeuse ?")
+    for user in (claire, users[0]):
+        await h.press(user, group, "Pour")
+    await h.say(claire, None, "/decisions")
+    await h.press(claire, None, "🗳 Acheter une cardeuse")
+    await h.press(claire, None, "Clore maintenant")
+    asked = plain(h.last(claire).plain)
+    assert "Clore le vote « Acheter une cardeuse ? » maintenant ? Participation : 2 sur 2." in asked
+    await h.press(claire, None, "Oui, clore maintenant")
+    assert "le vote « Acheter une cardeuse ? » est clos" in plain(h.last(claire).plain)
+    await h.tick()
+    result = plain(h.last(group).plain)
+    assert "Résultat — Acheter une cardeuse ?" in result and "adoptée" in result
+    vote = await last_vote(h)
+    assert (vote.status, vote.outcome) == ("closed", "adopted")

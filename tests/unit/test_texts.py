@@ -76,3 +76,24 @@ def test_the_guide_has_six_leviers_in_its_order() -> None:
         "Communication",
         "Soutien au développement économique",
     ]
+
+
+def test_de_and_que_are_elided_before_a_vowel_not_before_h() -> None:
+    from jinja2 import Environment
+
+    from bot.texts import environment
+
+    html = environment()
+    for name, de in (
+        ("Ahmed", "d'Ahmed"),
+        ("Élise", "d'Élise"),
+        ("Yvon", "d'Yvon"),
+        ("Hugo", "de Hugo"),
+        ("Claire", "de Claire"),
+        ("<b>Ines", "de &lt;b&gt;Ines"),
+    ):
+        assert html.from_string("{{ n | elide }}").render(n=name) == de
+    assert html.from_string('{{ n | elide("que") }}').render(n="Inès") == "qu'Inès"
+    assert html.from_string("{{ n | elide }}").render(n="Ève & co") == "d'Ève &amp; co"
+    plain: Environment = environment(False)
+    assert plain.from_string("{{ n | elide }}").render(n="Ève & co") == "d'Ève & co"
