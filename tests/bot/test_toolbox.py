@@ -452,8 +452,11 @@ async def test_search_ranks_folds_and_keeps_people_private(harness: Harness) -> 
     assert "je ne les montre qu'en privé" in text
     # One alone: the pronoun agrees.
     text = await _search(h, jeanne, group, "/chercher rédiger")
-    assert "1 autre résultat nomme des personnes" in text, text
+    assert nb("« rédiger » — 1 résultat\nIl nomme des personnes") in text, text
     assert "je ne le montre qu'en privé" in text
+    # Several, and only people: counted in the heading (it said « 0 résultat », then « 2 autres »).
+    text = await _search(h, jeanne, group, "/chercher organisation")
+    assert nb("« organisation » — 3 résultats\nIls nomment des personnes") in text, text
     assert h.last(group).buttons == [["Ouvrir en privé"]]
     await h.press(jeanne, group, "Ouvrir en privé")
     assert "/chercher suivi des mots" in h.last(jeanne).plain
