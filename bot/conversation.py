@@ -213,6 +213,7 @@ YES, NO = "1", "0"
 # a long typed answer was refused, a text from the same person within these seconds is its
 # continuation, never an answer of its own.
 SPLIT_WINDOW = 3.0
+OFFERED = "_offered"  # in a set-aside conversation's data: its « Reprendre » was offered
 SPLIT_FROM = 1000  # characters: a refused text shorter than this was not cut by Telegram
 
 
@@ -445,6 +446,8 @@ class Engine:
         current = await uow.conversations.active(person.id)
         if current is not None and current is not keep:
             current.status = ConversationStatus.PARKED
+            if current.data.get(OFFERED):  # set aside anew: offered again, once
+                current.data = {k: v for k, v in current.data.items() if k != OFFERED}
 
     async def _context(
         self,
@@ -555,10 +558,11 @@ class Engine:
         return Outcome(answered=answered, finished=finished, resume=await self._offer(ctx))
 
     async def _offer(self, ctx: StepContext) -> ResumeOffer | None:
-        """The most recent set-aside conversation that can still go on, if any."""
+        """The most recent set-aside conversation that can still go on, if any, offered once:
+        not again after every other conversation (its own command still resumes it)."""
         for parked in await ctx.uow.conversations.parked(ctx.person.id):
             flow = self.flows.get(parked.flow)
-            if flow is None:
+            if flow is None or parked.data.get(OFFERED):
                 continue
             try:
                 other = await self._context(ctx.uow, ctx.person, ctx.now, ctx.lang, parked, flow)
@@ -566,6 +570,18 @@ class Engine:
                 continue
             return ResumeOffer(parked.id, flow.title(other))
         return None
+
+    async def offered(self, uow: UnitOfWork, person: Person, offer: ResumeOffer) -> bool:
+        """Whether to show the offer to resume, now that the finished flow's follow-up ran:
+        not when that follow-up put a new question in front of the person (its own end will
+        offer). Shown, it is remembered, and not offered again until set aside anew."""
+        if await uow.conversations.active(person.id) is not None:
+            return False
+        parked = await uow.conversations.get(offer.conversation_id)
+        if parked is None or parked.person_id != person.id:
+            return False
+        parked.data = {**parked.data, OFFERED: True}
+        return True
 
 
 def _applies(step: Step, ctx: StepContext) -> bool:

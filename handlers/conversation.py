@@ -63,7 +63,9 @@ async def show(ctx: Ctx, outcome: Outcome, *, pressed: bool, then: FollowUp | No
         await ctx.registry.finish[outcome.finished.flow](ctx, outcome.finished)
     if outcome.question is not None:
         ask(ctx, outcome.question, then=then)
-    elif outcome.resume is not None:
+    elif outcome.resume is not None and await ctx.registry.engine.offered(
+        ctx.uow, ctx.me, outcome.resume
+    ):
         ctx.private(
             "conversation/resume_offer",
             [[(ctx.caption("resume"), ("q", outcome.resume.conversation_id, 0, Action.RESUME))]],

@@ -185,3 +185,25 @@ async def test_a_conversation_whose_subject_is_gone(harness: Harness) -> None:
     assert "n'a plus lieu d'être" in harness.last(paul).plain
     await harness.say(paul, None, "encore")
     assert "Je n'attends pas de réponse" in harness.last(paul).plain
+
+
+async def test_a_conversation_set_aside_is_offered_once_not_after_every_other(
+    harness: Harness,
+) -> None:
+    group, _, users = await wool_collective(harness)
+    paul = users[0]
+    await scene(harness).onboard(paul, actor(), via_group=group)
+    await harness.say(paul, None, "/ressource")  # left at its first question
+    assert "Envoyez-moi un lien" in harness.last(paul).plain
+    await harness.say(paul, None, "/moi")
+    await harness.press(paul, None, "Modifier l'organisation")
+    await harness.say(paul, None, "GAEC du Puy")
+    offers = [t for t in harness.bot_texts(paul) if "Vous aviez commencé autre chose" in t]
+    assert len(offers) == 1
+    await harness.say(paul, None, "/moi")
+    await harness.press(paul, None, "Modifier l'organisation")
+    await harness.say(paul, None, "GAEC du Puy Mary")
+    offers = [t for t in harness.bot_texts(paul) if "Vous aviez commencé autre chose" in t]
+    assert len(offers) == 1  # not offered again after every other question
+    await harness.say(paul, None, "/ressource")  # the command itself resumes it
+    assert "Envoyez-moi un lien" in harness.last(paul).plain
