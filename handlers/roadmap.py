@@ -63,13 +63,12 @@ async def cr_button(ctx: Ctx, meeting_id: int) -> None:
     meeting, collective = await meetings_svc.with_collective(ctx.uow, meeting_id)
     await svc.check_reporter(ctx.uow, meeting, collective, ctx.me, ctx.now)
     ctx.edit_markup_off()
-    members = await ctx.uow.memberships.of_collective(collective.id)
     await conversation.start(
         ctx,
         flows.MINUTES,
         collective_id=collective.id,
         subject_id=meeting.id,
-        data={"people": flows.people(members)},
+        data=await flows.minutes_start(ctx.uow, meeting, collective),
     )
 
 
@@ -94,6 +93,7 @@ async def minutes_finished(ctx: Ctx, finished: Finished) -> None:
         "actions": lines,
         "attended": int(finished.data.get("attended", 0)),
         "today": svc.local_today(collective, ctx.now),
+        "corrected": finished.data.get("earlier") is not None,
     }
     ctx.say("meetings/cr_done", **params)
     ctx.post_group(collective, "meetings/cr_group", **params)

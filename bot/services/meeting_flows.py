@@ -646,15 +646,35 @@ async def _guard_minutes(ctx: StepContext) -> None:
     await roadmap.check_reporter(ctx.uow, subject.meeting, subject.collective, ctx.person, ctx.now)
 
 
+async def minutes_start(
+    uow: UnitOfWork, meeting: Meeting, collective: Collective
+) -> dict[str, Any]:
+    """What /cr starts from: the members it offers, and what the meeting already has. A new
+    report replaces the text (when one is given) and the attendance; its décisions and actions
+    are added to the earlier ones."""
+    r = roadmap.repo(uow)
+    members = await uow.memberships.of_collective(collective.id)
+    return {
+        "people": people(members),
+        "earlier": meeting.minutes_at.isoformat() if meeting.minutes_at else None,
+        "decisions_before": len(await r.decisions(meeting.id)),
+        "actions_before": len(await r.actions(collective.id, meeting_id=meeting.id)),
+    }
+
+
 def _minutes_params(ctx: StepContext) -> dict[str, Any]:
     subject: MeetingSubject = ctx.subject
     pending = ctx.data.get("pending") or {}
+    earlier = ctx.data.get("earlier")
     return {
         "c": subject.collective,
         "meeting": subject.meeting,
         "when": when_text(subject.meeting.starts_at, ctx),
+        "earlier": when_text(datetime.fromisoformat(earlier), ctx) if earlier else None,
         "decisions": ctx.data.get("decisions", 0),
         "actions": ctx.data.get("actions", 0),
+        "decisions_before": ctx.data.get("decisions_before", 0),
+        "actions_before": ctx.data.get("actions_before", 0),
         "action": pending.get("text"),
         "porteur": pending.get("name"),
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -368,3 +368,59 @@ async def test_a_decision_names_the_vote_it_comes_from(harness: Harness) -> None
         "Décision de « Comité de filière » : Adhérer au réseau"
         " (vote « Adhérer au réseau des filières laine ? »)" in journal
     )
+
+
+async def test_a_second_cr_says_it_replaces_the_minutes_and_adds_to_the_decisions(
+    harness: Harness,
+) -> None:
+    h = harness
+    group, claire, users = await held(h)
+    h.clock.set(AFTER)
+    await report(h, claire, group, users)
+    h.clock.advance(timedelta(days=1))
+    await h.say(claire, None, "/cr")
+    await h.press(claire, None, "Comité de filière")
+    assert (
+        nb(
+            "Cette réunion a déjà un compte rendu (du jeudi 10 décembre à 17 h) : le vôtre le "
+            "remplacera, présences comprises."
+        )
+        in h.last(claire).plain
+    )
+    await h.say(claire, None, "Version corrigée : la tonte est reportée.")
+    await h.press(claire, None, "Valider")
+    asked = h.last(claire).plain
+    assert "la première" not in asked
+    assert (
+        nb(
+            "2 décisions déjà enregistrées pour cette réunion : celles que vous écrivez s'y "
+            "ajoutent."
+        )
+        in asked
+    )
+    await h.say(claire, None, "Reporter la tonte")
+    assert nb("3 décisions déjà enregistrées") in h.last(claire).plain
+    await h.press(claire, None, "Aucune autre décision")
+    asked = h.last(claire).plain
+    assert "la première" not in asked
+    assert (
+        nb(
+            "3 actions de cette réunion déjà dans la feuille de route : celles que vous "
+            "décrivez s'y ajoutent."
+        )
+        in asked
+    )
+    await h.press(claire, None, "Aucune autre action")
+    assert nb("Le compte rendu corrigé de « Comité de filière » est enregistré.") in "\n".join(
+        h.bot_texts(claire)[-2:]
+    )
+    posts = [m.plain for m in h.sandbox.bot_messages(group) if "Compte rendu" in m.plain]
+    assert posts[-2].startswith("📝 Compte rendu corrigé — Comité de filière")
+    assert "• Reporter la tonte" in posts[-2] and "• Adopter la charte" in posts[-2]
+    assert posts[-1].endswith("Version corrigée : la tonte est reportée.")
+    assert not any("corrigé" in p for p in posts[:-2])
+    async with h.app.deps.uow() as uow:
+        meeting = (await uow.session.scalars(select(Meeting))).one()
+        decisions = list(await uow.session.scalars(select(Decision)))
+    assert meeting.minutes_text == "Version corrigée : la tonte est reportée."
+    assert meeting.minutes_file_id is None and len(decisions) == 3
