@@ -22,7 +22,7 @@ from bot.services import meetings as svc
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.services.typed import clean_text
-from bot.texts import caption, format_when
+from bot.texts import caption, format_on, format_when
 from storage.models import (
     Collective,
     Conversation,
@@ -106,7 +106,9 @@ def parse_moment(ctx: StepContext, text: str, *, with_time: bool = True) -> date
         parsed = parse_datetime(text, now=ctx.now, tz=collective.timezone, lang=ctx.lang)
     except DateParseError as error:
         details: dict[str, Any] = {k: v for k, v in error.details.items() if k != "text"}
-        raise Refusal("date", error=error.code, text=shown, **details) from None
+        raise Refusal(
+            "date", error=error.code, text=shown, date_only=not with_time, **details
+        ) from None
     if with_time and not parsed.has_time:
         raise Refusal("date_needs_time", text=shown)
     if with_time and parsed.value <= ctx.now:
@@ -677,6 +679,13 @@ def _minutes_params(ctx: StepContext) -> dict[str, Any]:
         "actions_before": ctx.data.get("actions_before", 0),
         "action": pending.get("text"),
         "porteur": pending.get("name"),
+        "due": format_on(
+            date.fromisoformat(str(pending["due"])),
+            ctx.lang,
+            today=roadmap.local_today(subject.collective, ctx.now),
+        )
+        if pending.get("due")
+        else None,
     }
 
 

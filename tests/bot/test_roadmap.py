@@ -424,3 +424,30 @@ async def test_a_second_cr_says_it_replaces_the_minutes_and_adds_to_the_decision
         decisions = list(await uow.session.scalars(select(Decision)))
     assert meeting.minutes_text == "Version corrigée : la tonte est reportée."
     assert meeting.minutes_file_id is None and len(decisions) == 3
+
+
+async def test_an_echeance_is_read_back_and_its_examples_are_dates_only(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await held(h)
+    h.clock.set(AFTER)  # Thursday 10 December
+    await h.say(claire, None, "/cr")
+    await h.press(claire, None, "Comité de filière")
+    await h.say(claire, None, "Nous avons parlé de la tonte.")
+    await h.press(claire, None, "Valider")
+    await h.press(claire, None, "Aucune autre décision")
+    await h.say(claire, None, "Rédiger la charte")
+    await h.press(claire, None, "Acteur0")
+    await h.say(claire, None, "quand on pourra")
+    refused = h.last(claire).plain
+    assert nb("Je n'ai pas compris la date « quand on pourra »") in refused
+    assert "31 janvier" in refused and "vendredi 18 décembre" in refused
+    assert "14h30" not in refused and "demain 18h" not in refused and " h " not in refused
+    await h.say(claire, None, "vendredi prochain")
+    assert nb("Échéance : vendredi 11 décembre. Pas la bonne date ?") in h.last(claire).plain
+    await h.press(claire, None, "◀ Précédent")
+    await h.say(claire, None, "vendredi 18 décembre")
+    assert nb("Échéance : vendredi 18 décembre.") in h.last(claire).plain
+    await h.press(claire, None, "Financement")
+    async with h.app.deps.uow() as uow:
+        action = (await uow.session.scalars(select(RoadmapAction))).one()
+    assert action.due_on == date(2026, 12, 18)
