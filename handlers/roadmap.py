@@ -19,6 +19,7 @@ from bot.services import roadmap as svc
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.texts import caption, format_when, render
+from bot.textsafety import shorten
 from handlers import conversation
 from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows, keyboard
@@ -45,7 +46,7 @@ async def cr(ctx: Ctx, collective: Collective) -> None:
                 ctx.caption(
                     "meetings/pick",
                     when=meetings_svc.short_when(m.starts_at, collective, ctx.lang),
-                    title=m.title[:40],
+                    title=shorten(m.title, 40),
                 ),
                 ("mcr", m.id),
             )

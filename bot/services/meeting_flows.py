@@ -23,6 +23,7 @@ from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.services.typed import clean_text
 from bot.texts import caption, format_on, format_when
+from bot.textsafety import shorten
 from storage.models import (
     Collective,
     Conversation,
@@ -567,7 +568,7 @@ def _meeting_options(ctx: StepContext) -> list[Option]:
                 "meetings/pick",
                 ctx.lang,
                 when=svc.short_when(m.starts_at, subject.collective, ctx.lang),
-                title=m.title[:40],
+                title=shorten(m.title, 40),
             ),
         )
         for m in subject.meetings
@@ -759,7 +760,7 @@ def _decision_steps(number: int) -> list[Step]:
 
     def vote_options(ctx: StepContext) -> list[Option]:
         subject: MeetingSubject = ctx.subject
-        found = [Option(str(v.id), f"«\u202f{v.title[:50]}\u202f»") for v in subject.votes]
+        found = [Option(str(v.id), f"«\u202f{shorten(v.title, 50)}\u202f»") for v in subject.votes]
         return [*found, Option("0", caption("meetings/decision_no_vote", ctx.lang))]
 
     return [

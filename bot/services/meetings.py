@@ -25,6 +25,7 @@ from bot.services import journal
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.texts import caption, format_datetime, format_when, fr_day
+from bot.textsafety import shorten
 from storage.models import (
     AgendaItem,
     Collective,
@@ -206,20 +207,16 @@ class MeetingCard:
 SHOWN_ORGANISATIONS = 20
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 async def card(
     uow: UnitOfWork, meeting: Meeting, collective: Collective, reader: Person | None = None
 ) -> MeetingCard:
     r = repo(uow)
     coming = await r.members_answering(meeting.id, collective.id, ("yes",))
     organisations = list(
-        dict.fromkeys(_short(m.organisation, 40) for _, m in coming if m.organisation)
+        dict.fromkeys(shorten(m.organisation, 40) for _, m in coming if m.organisation)
     )
     # Short enough for one Telegram message (4,096 characters), whatever people typed.
-    agenda = [_short(item.text, 100) for item in await r.agenda(meeting.id, ("accepted",))]
+    agenda = [shorten(item.text, 100) for item in await r.agenda(meeting.id, ("accepted",))]
     proposed = len(await r.agenda(meeting.id, ("proposed",)))
     series = await r.series(meeting.series_id) if meeting.series_id is not None else None
     mine, added, animator = None, False, False

@@ -372,3 +372,13 @@ async def test_an_open_vote_exports_no_count_that_is_not_shown(harness: Harness)
     rows = list(csv.reader(io.StringIO(document[1].decode("utf-8-sig")), delimiter=";"))
     assert not any("Contre" in row for row in rows)
     assert ["Bulletin", "À bulletin secret"] in rows
+
+
+async def test_a_long_title_is_cut_at_a_word_in_the_decisions_list(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await collective_with(h, 1)
+    title = "Engagements réciproques entre les acteurs de la filière laine pour 2027 ?"
+    await open_vote(h, claire, title)
+    await h.say(claire, None, "/decisions")
+    (button,) = [b for row in h.last(claire).buttons for b in row if "Engagements" in b]
+    assert button == "🗳 Engagements réciproques entre les acteurs…", button

@@ -76,3 +76,13 @@ def test_the_guide_has_six_leviers_in_its_order() -> None:
         "Communication",
         "Soutien au développement économique",
     ]
+
+
+def test_shorten_cuts_at_a_word_with_an_ellipsis() -> None:
+    from bot.textsafety import shorten
+
+    assert shorten("Engagements réciproques", 40) == "Engagements réciproques"
+    assert shorten("Engagements réciproques des acteurs", 22) == "Engagements…"
+    assert shorten("Anticonstitutionnellement", 10) == "Anticonst…"
+    assert shorten("Charte, statuts et règlement", 18) == "Charte, statuts…"
+    assert all(len(shorten("mot " * 30, n)) <= n for n in range(2, 60))
