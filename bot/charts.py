@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from bot.textsafety import shorten
+
 # The project's colours: ESS green, hors ESS grey, and an accent.
 ESS = "#2e7d5b"
 NON_ESS = "#8a8f98"
@@ -40,17 +42,13 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], unit: 
     with figure(7.0, max(2.0, 0.45 * len(labels) + 1.0)) as (fig, ax):
         positions = list(range(len(labels)))[::-1]
         ax.barh(positions, values, color=ACCENT)
-        ax.set_yticks(positions, [_short(label) for label in labels])
+        ax.set_yticks(positions, [shorten(label, 40) for label in labels])
         for y, value in zip(positions, values, strict=True):
             ax.text(value, y, f" {value:g}{unit}", va="center")
         ax.set_title(title, loc="left", fontweight="bold")
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_xlim(0, max([*values, 1]) * 1.15)
         return png(fig)
-
-
-def _short(label: str, limit: int = 40) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def bar_panels(title: str, panels: Sequence[tuple[str, Sequence[str], Sequence[float]]]) -> bytes:
@@ -75,10 +73,10 @@ def bar_panels(title: str, panels: Sequence[tuple[str, Sequence[str], Sequence[f
         for ax, (name, labels, values) in zip(axes[:, 0], panels, strict=True):
             positions = list(range(len(labels)))[::-1]
             ax.barh(positions, values, color=ACCENT)
-            ax.set_yticks(positions, [_short(label, 45) for label in labels])
+            ax.set_yticks(positions, [shorten(label, 45) for label in labels])
             for y, value in zip(positions, values, strict=True):
                 ax.text(value, y, f" {value:g}", va="center")
-            ax.set_title(_short(name, 80), loc="left", fontsize=10)
+            ax.set_title(shorten(name, 80), loc="left", fontsize=10)
             ax.spines[["top", "right"]].set_visible(False)
             ax.set_xlim(0, max([*values, 1]) * 1.15)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -115,10 +113,10 @@ def merit_profiles(
                     )
                 left += share
         ax.axvline(50, color="#222222", linewidth=1, linestyle="--")
-        ax.set_yticks(positions, [_short(option) for option in options])
+        ax.set_yticks(positions, [shorten(option, 40) for option in options])
         ax.set_xlim(0, 100)
         ax.set_xlabel("%")
-        ax.set_title(_short(title, 70), loc="left", fontweight="bold")
+        ax.set_title(shorten(title, 70), loc="left", fontweight="bold")
         ax.spines[["top", "right"]].set_visible(False)
         handles = [
             matplotlib_patch(GRADE_COLOURS[i % len(GRADE_COLOURS)], grades[i])

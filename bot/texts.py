@@ -69,6 +69,16 @@ def format_when(moment: datetime, tz: str, lang: str, *, now: datetime | None = 
     return format_datetime(local, pattern, locale="fr")
 
 
+def format_on(day: date, lang: str, *, today: date | None = None) -> str:
+    """A day without a time, as read back: « vendredi 27 novembre », the year only when it is
+    not the current one (always, when `today` is not given)."""
+    year = "" if today is not None and today.year == day.year else " y"
+    if lang == "en":
+        return format_date(day, f"EEEE d MMMM{year}", locale="en")
+    number = "'1er'" if day.day == 1 else "d"
+    return format_date(day, f"EEEE {number} MMMM{year}", locale="fr")
+
+
 def format_day(moment: datetime, tz: str, lang: str, now: datetime | None = None) -> str:
     """A journal line's moment: « 30 nov. à 12 h 04 », the year only when it is not the
     current one (always, when `now` is not given)."""

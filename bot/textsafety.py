@@ -32,3 +32,15 @@ def tidy(text: str) -> str:
     characters at the ends."""
     text = neutralise(text)
     return " ".join(text.split()).strip("\u200b\u200c\u200d\u2060\ufeff")
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: cut at the last word boundary (a word longer than
+    half the room is cut inside), with « … » — for button captions, titles and chart labels."""
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 1]
+    space = room.rfind(" ")
+    if space >= limit // 2:
+        room = room[:space]
+    return room.rstrip(" ,;:.-–—·(«\u202f\u00a0") + "…"

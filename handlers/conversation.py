@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.conversation import Action, Kind, Outcome, Question, SentFile
 from bot.replies import FollowUp
 from bot.services.errors import Refusal
+from bot.textsafety import shorten
 from handlers.common import Button as ButtonRow
 from handlers.common import Ctx, Rows
 from handlers.registry import Button, Feature, Int, Link, On, Word
@@ -100,7 +101,7 @@ def rows(ctx: Ctx, q: Question) -> Rows:
         keep = (
             ctx.caption(q.keep_caption)
             if q.keep_caption
-            else ctx.caption("keep", value=_short(q.suggestion))
+            else ctx.caption("keep", value=shorten(q.suggestion, SUGGESTION_SHOWN))
         )
         result.append([(keep, (*base, Action.KEEP))])
     nav: list[ButtonRow] = []
@@ -112,10 +113,6 @@ def rows(ctx: Ctx, q: Question) -> Rows:
         nav.append((ctx.caption(skip), (*base, Action.SKIP)))
     result.append(nav)
     return result
-
-
-def _short(value: str) -> str:
-    return value if len(value) <= SUGGESTION_SHOWN else value[: SUGGESTION_SHOWN - 1] + "…"
 
 
 async def on_button(

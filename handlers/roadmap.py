@@ -19,6 +19,7 @@ from bot.services import roadmap as svc
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.texts import caption, format_when, render
+from bot.textsafety import shorten
 from handlers import conversation
 from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows, keyboard
@@ -45,7 +46,7 @@ async def cr(ctx: Ctx, collective: Collective) -> None:
                 ctx.caption(
                     "meetings/pick",
                     when=meetings_svc.short_when(m.starts_at, collective, ctx.lang),
-                    title=m.title[:40],
+                    title=shorten(m.title, 40),
                 ),
                 ("mcr", m.id),
             )
@@ -63,13 +64,12 @@ async def cr_button(ctx: Ctx, meeting_id: int) -> None:
     meeting, collective = await meetings_svc.with_collective(ctx.uow, meeting_id)
     await svc.check_reporter(ctx.uow, meeting, collective, ctx.me, ctx.now)
     ctx.edit_markup_off()
-    members = await ctx.uow.memberships.of_collective(collective.id)
     await conversation.start(
         ctx,
         flows.MINUTES,
         collective_id=collective.id,
         subject_id=meeting.id,
-        data={"people": flows.people(members)},
+        data=await flows.minutes_start(ctx.uow, meeting, collective),
     )
 
 
@@ -94,6 +94,7 @@ async def minutes_finished(ctx: Ctx, finished: Finished) -> None:
         "actions": lines,
         "attended": int(finished.data.get("attended", 0)),
         "today": svc.local_today(collective, ctx.now),
+        "corrected": finished.data.get("earlier") is not None,
     }
     ctx.say("meetings/cr_done", **params)
     ctx.post_group(collective, "meetings/cr_group", **params)

@@ -28,6 +28,7 @@ from bot.surveys import results as r
 from bot.surveys.model import MAX_OPTIONS, MAX_QUESTIONS
 from bot.surveys.xlsform import MAX_BYTES
 from bot.texts import caption, render
+from bot.textsafety import shorten
 from handlers import conversation
 from handlers.choose import switch_rows
 from handlers.common import Ctx, Rows
@@ -441,7 +442,7 @@ async def show_editor(ctx: Ctx, target: svc.Editable, *, edit: bool) -> None:
     buttons: Rows = [
         [
             (
-                ctx.caption("surveys/question_button", n=i, label=_short(q.label, 40)),
+                ctx.caption("surveys/question_button", n=i, label=shorten(q.label, 40)),
                 ("sve", kind, row, "q", q.id),
             )
         ]
@@ -452,10 +453,6 @@ async def show_editor(ctx: Ctx, target: svc.Editable, *, edit: bool) -> None:
     done = ("svt", target.collective.id, "show", f"_{row}") if kind == "t" else ("svs", row, "show")
     buttons.append([(ctx.caption("surveys/done"), done)])
     ctx.show("surveys/editor", buttons, edit=edit, survey=survey, kind=kind)
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 async def edit_button(

@@ -23,6 +23,7 @@ from bot.services import votes as svc
 from bot.services.errors import Refusal
 from bot.services.typed import clean_text
 from bot.texts import caption, render
+from bot.textsafety import shorten
 from handlers import conversation
 from handlers.choose import run_for_collective, switch_rows
 from handlers.common import Ctx, Rows, keyboard
@@ -628,7 +629,12 @@ async def show_decisions(ctx: Ctx, collective: Collective, *, edit: bool) -> Non
     listed = await repo(ctx).recent(collective.id, 12)
     role = await members_svc.role_in(ctx.uow, collective, ctx.me)
     rows: Rows = [
-        [(ctx.caption("votes/list_entry", title=v.title[:45], status=v.status), ("vd", v.id))]
+        [
+            (
+                ctx.caption("votes/list_entry", title=shorten(v.title, 45), status=v.status),
+                ("vd", v.id),
+            )
+        ]
         for v in listed
     ]
     if role == Role.ANIMATEUR:

@@ -22,7 +22,8 @@ from bot.services import meetings as svc
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.services.typed import clean_text
-from bot.texts import caption, format_when
+from bot.texts import caption, format_on, format_when
+from bot.textsafety import shorten
 from storage.models import (
     Collective,
     Conversation,
@@ -106,7 +107,9 @@ def parse_moment(ctx: StepContext, text: str, *, with_time: bool = True) -> date
         parsed = parse_datetime(text, now=ctx.now, tz=collective.timezone, lang=ctx.lang)
     except DateParseError as error:
         details: dict[str, Any] = {k: v for k, v in error.details.items() if k != "text"}
-        raise Refusal("date", error=error.code, text=shown, **details) from None
+        raise Refusal(
+            "date", error=error.code, text=shown, date_only=not with_time, **details
+        ) from None
     if with_time and not parsed.has_time:
         raise Refusal("date_needs_time", text=shown)
     if with_time and parsed.value <= ctx.now:
@@ -565,7 +568,7 @@ def _meeting_options(ctx: StepContext) -> list[Option]:
                 "meetings/pick",
                 ctx.lang,
                 when=svc.short_when(m.starts_at, subject.collective, ctx.lang),
-                title=m.title[:40],
+                title=shorten(m.title, 40),
             ),
         )
         for m in subject.meetings
@@ -646,17 +649,44 @@ async def _guard_minutes(ctx: StepContext) -> None:
     await roadmap.check_reporter(ctx.uow, subject.meeting, subject.collective, ctx.person, ctx.now)
 
 
+async def minutes_start(
+    uow: UnitOfWork, meeting: Meeting, collective: Collective
+) -> dict[str, Any]:
+    """What /cr starts from: the members it offers, and what the meeting already has. A new
+    report replaces the text (when one is given) and the attendance; its décisions and actions
+    are added to the earlier ones."""
+    r = roadmap.repo(uow)
+    members = await uow.memberships.of_collective(collective.id)
+    return {
+        "people": people(members),
+        "earlier": meeting.minutes_at.isoformat() if meeting.minutes_at else None,
+        "decisions_before": len(await r.decisions(meeting.id)),
+        "actions_before": len(await r.actions(collective.id, meeting_id=meeting.id)),
+    }
+
+
 def _minutes_params(ctx: StepContext) -> dict[str, Any]:
     subject: MeetingSubject = ctx.subject
     pending = ctx.data.get("pending") or {}
+    earlier = ctx.data.get("earlier")
     return {
         "c": subject.collective,
         "meeting": subject.meeting,
         "when": when_text(subject.meeting.starts_at, ctx),
+        "earlier": when_text(datetime.fromisoformat(earlier), ctx) if earlier else None,
         "decisions": ctx.data.get("decisions", 0),
         "actions": ctx.data.get("actions", 0),
+        "decisions_before": ctx.data.get("decisions_before", 0),
+        "actions_before": ctx.data.get("actions_before", 0),
         "action": pending.get("text"),
         "porteur": pending.get("name"),
+        "due": format_on(
+            date.fromisoformat(str(pending["due"])),
+            ctx.lang,
+            today=roadmap.local_today(subject.collective, ctx.now),
+        )
+        if pending.get("due")
+        else None,
     }
 
 
@@ -730,7 +760,7 @@ def _decision_steps(number: int) -> list[Step]:
 
     def vote_options(ctx: StepContext) -> list[Option]:
         subject: MeetingSubject = ctx.subject
-        found = [Option(str(v.id), f"«\u202f{v.title[:50]}\u202f»") for v in subject.votes]
+        found = [Option(str(v.id), f"«\u202f{shorten(v.title, 50)}\u202f»") for v in subject.votes]
         return [*found, Option("0", caption("meetings/decision_no_vote", ctx.lang))]
 
     return [

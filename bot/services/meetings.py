@@ -25,6 +25,7 @@ from bot.services import journal
 from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.texts import caption, format_datetime, format_when, fr_day
+from bot.textsafety import shorten
 from storage.models import (
     AgendaItem,
     Collective,
@@ -206,20 +207,16 @@ class MeetingCard:
 SHOWN_ORGANISATIONS = 20
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 async def card(
     uow: UnitOfWork, meeting: Meeting, collective: Collective, reader: Person | None = None
 ) -> MeetingCard:
     r = repo(uow)
     coming = await r.members_answering(meeting.id, collective.id, ("yes",))
     organisations = list(
-        dict.fromkeys(_short(m.organisation, 40) for _, m in coming if m.organisation)
+        dict.fromkeys(shorten(m.organisation, 40) for _, m in coming if m.organisation)
     )
     # Short enough for one Telegram message (4,096 characters), whatever people typed.
-    agenda = [_short(item.text, 100) for item in await r.agenda(meeting.id, ("accepted",))]
+    agenda = [shorten(item.text, 100) for item in await r.agenda(meeting.id, ("accepted",))]
     proposed = len(await r.agenda(meeting.id, ("proposed",)))
     series = await r.series(meeting.series_id) if meeting.series_id is not None else None
     mine, added, animator = None, False, False
@@ -613,9 +610,17 @@ async def toggle_private_reminders(
 # --- answers and calendar files
 
 
-def _require_open(meeting: Meeting, now: datetime) -> None:
+def _require_open(meeting: Meeting, collective: Collective, now: datetime) -> None:
     if meeting.status == CANCELLED:
         raise Refusal("meeting_cancelled", title=meeting.title)
+    if meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now:
+        raise Refusal(
+            "meeting_held",
+            title=meeting.title,
+            when=meeting.starts_at,
+            tz=collective.timezone,
+            now=now,
+        )
     if meeting.starts_at <= now:
         raise Refusal("meeting_started", title=meeting.title)
 
@@ -642,7 +647,7 @@ async def answer(
     if value not in ANSWERS:
         raise Refusal("stale_button")
     await require_role(uow, collective, person, READERS)
-    _require_open(meeting, now)
+    _require_open(meeting, collective, now)
     participant = await _participant(uow, meeting, person)
     if participant.answer != value:
         participant.answer, participant.answered_at = value, now
@@ -768,7 +773,7 @@ async def _editable(
     uow: UnitOfWork, meeting: Meeting, collective: Collective, actor: Person, now: datetime
 ) -> None:
     await require_role(uow, collective, actor, ANIMATORS)
-    _require_open(meeting, now)
+    _require_open(meeting, collective, now)
 
 
 async def move(
@@ -844,7 +849,7 @@ async def propose(
 ) -> AgendaItem:
     """/odj: a member proposes a point; the animation team's own points are accepted at once."""
     member = await require_role(uow, collective, person, READERS)
-    _require_open(meeting, now)
+    _require_open(meeting, collective, now)
     r = repo(uow)
     if len(await r.agenda(meeting.id, ("accepted", "proposed"))) >= MAX_AGENDA:
         raise Refusal("agenda_full", limit=MAX_AGENDA)
@@ -894,7 +899,7 @@ async def decide(
     await require_role(uow, collective, actor, ANIMATORS)
     if item.status != "proposed":
         raise Refusal("agenda_decided_already")
-    _require_open(meeting, now)
+    _require_open(meeting, collective, now)
     item.status = "accepted" if accept else "declined"
     item.decided_by, item.decided_at = actor.id, now
     await journal.record(

@@ -32,7 +32,7 @@ from bot.surveys import model as m
 from bot.surveys import results as r
 from bot.surveys.numbers import NotANumber, as_stored, parse_number, show
 from bot.texts import caption, format_when
-from bot.textsafety import tidy, visible
+from bot.textsafety import shorten, tidy, visible
 from storage.models import (
     Collective,
     Conversation,
@@ -1015,11 +1015,7 @@ def summary(survey: Survey, answers: dict[str, Any], lang: str) -> list[tuple[st
     for limit in (300, 150, 80, 40):
         if sum(min(len(a), limit) + min(len(q), 90) + 8 for q, a in lines) <= SUMMARY_BUDGET:
             break
-    return [(_cut(q, 90), _cut(a, limit)) for q, a in lines]
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return [(shorten(q, 90), shorten(a, limit)) for q, a in lines]
 
 
 async def _summary_params(ctx: StepContext) -> dict[str, Any]:

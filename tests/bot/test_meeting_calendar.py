@@ -81,6 +81,11 @@ async def test_add_to_calendar_sends_an_rfc5545_file_then_changes_with_the_same_
     await h.say(claire, None, "vendredi 11 décembre 10h")
     await h.press(claire, None, "Oui, c'est bien ça")
     assert "C'est changé" in h.last(claire).plain
+    # Two sentences, two lines (a `{% endif %}` ending a line used to glue them).
+    assert (
+        "a lieu le vendredi 11 décembre à 10 h.\nJe l'annonce dans le groupe"
+        in h.last(claire).plain
+    )
     moved = h.last(group).plain
     assert moved.startswith("📅 Comité de filière change de date")
     assert "vendredi 11 décembre à 10 h (au lieu du jeudi 10 décembre à 14 h)" in moved
@@ -92,6 +97,9 @@ async def test_add_to_calendar_sends_an_rfc5545_file_then_changes_with_the_same_
     assert event.decoded("DTSTART") == datetime(2026, 12, 11, 10, 0, tzinfo=PARIS)
     assert "remplacez l'événement dans votre agenda" in caption
     assert nb("change de date : le vendredi 11 décembre à 10 h") in h.last(paul).plain
+    assert nb("(au lieu du jeudi 10 décembre à 14 h).\nVotre réponse reste la même ;") in (
+        h.last(paul).plain
+    )
     assert len(h.bot_texts(ines)) == before  # she is not coming and has no file
     await h.tick(timedelta(minutes=5))
     assert len([m for m in h.sandbox.bot_messages(jeanne) if m.document]) == 2  # sent once

@@ -69,6 +69,13 @@ async def test_reminders_go_to_the_group_and_to_those_coming_7_days_1_day_2_hour
     assert len(reminders(h, group)) == 3
     await h.press(coming, None, "Je viens")
     assert "a déjà commencé" in h.sandbox.toasts[-1][1]
+    # Days later, an old button of the announcement: it has taken place.
+    await at(h, MEETING + timedelta(days=3))
+    await h.press(maybe, group, "Je viens")
+    assert h.sandbox.toasts[-1][1] == nb(
+        "La réunion « Comité de filière » a eu lieu le jeudi 10 décembre à 14 h : vous ne "
+        "pouvez plus y répondre ni la changer."
+    )
 
 
 async def test_the_count_reads_naturally_with_nobody_or_nobody_coming(harness: Harness) -> None:

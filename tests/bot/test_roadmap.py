@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -368,3 +368,86 @@ async def test_a_decision_names_the_vote_it_comes_from(harness: Harness) -> None
         "Décision de « Comité de filière » : Adhérer au réseau"
         " (vote « Adhérer au réseau des filières laine ? »)" in journal
     )
+
+
+async def test_a_second_cr_says_it_replaces_the_minutes_and_adds_to_the_decisions(
+    harness: Harness,
+) -> None:
+    h = harness
+    group, claire, users = await held(h)
+    h.clock.set(AFTER)
+    await report(h, claire, group, users)
+    h.clock.advance(timedelta(days=1))
+    await h.say(claire, None, "/cr")
+    await h.press(claire, None, "Comité de filière")
+    assert (
+        nb(
+            "Cette réunion a déjà un compte rendu (du jeudi 10 décembre à 17 h) : le vôtre le "
+            "remplacera, présences comprises."
+        )
+        in h.last(claire).plain
+    )
+    await h.say(claire, None, "Version corrigée : la tonte est reportée.")
+    await h.press(claire, None, "Valider")
+    asked = h.last(claire).plain
+    assert "la première" not in asked
+    assert (
+        nb(
+            "2 décisions déjà enregistrées pour cette réunion : celles que vous écrivez s'y "
+            "ajoutent."
+        )
+        in asked
+    )
+    await h.say(claire, None, "Reporter la tonte")
+    assert nb("3 décisions déjà enregistrées") in h.last(claire).plain
+    await h.press(claire, None, "Aucune autre décision")
+    asked = h.last(claire).plain
+    assert "la première" not in asked
+    assert (
+        nb(
+            "3 actions de cette réunion déjà dans la feuille de route : celles que vous "
+            "décrivez s'y ajoutent."
+        )
+        in asked
+    )
+    await h.press(claire, None, "Aucune autre action")
+    assert nb("Le compte rendu corrigé de « Comité de filière » est enregistré.") in "\n".join(
+        h.bot_texts(claire)[-2:]
+    )
+    posts = [m.plain for m in h.sandbox.bot_messages(group) if "Compte rendu" in m.plain]
+    assert posts[-2].startswith("📝 Compte rendu corrigé — Comité de filière")
+    assert "• Reporter la tonte" in posts[-2] and "• Adopter la charte" in posts[-2]
+    assert posts[-1].endswith("Version corrigée : la tonte est reportée.")
+    assert not any("corrigé" in p for p in posts[:-2])
+    async with h.app.deps.uow() as uow:
+        meeting = (await uow.session.scalars(select(Meeting))).one()
+        decisions = list(await uow.session.scalars(select(Decision)))
+    assert meeting.minutes_text == "Version corrigée : la tonte est reportée."
+    assert meeting.minutes_file_id is None and len(decisions) == 3
+
+
+async def test_an_echeance_is_read_back_and_its_examples_are_dates_only(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await held(h)
+    h.clock.set(AFTER)  # Thursday 10 December
+    await h.say(claire, None, "/cr")
+    await h.press(claire, None, "Comité de filière")
+    await h.say(claire, None, "Nous avons parlé de la tonte.")
+    await h.press(claire, None, "Valider")
+    await h.press(claire, None, "Aucune autre décision")
+    await h.say(claire, None, "Rédiger la charte")
+    await h.press(claire, None, "Acteur0")
+    await h.say(claire, None, "quand on pourra")
+    refused = h.last(claire).plain
+    assert nb("Je n'ai pas compris la date « quand on pourra »") in refused
+    assert "31 janvier" in refused and "vendredi 18 décembre" in refused
+    assert "14h30" not in refused and "demain 18h" not in refused and " h " not in refused
+    await h.say(claire, None, "vendredi prochain")
+    assert nb("Échéance : vendredi 11 décembre. Pas la bonne date ?") in h.last(claire).plain
+    await h.press(claire, None, "◀ Précédent")
+    await h.say(claire, None, "vendredi 18 décembre")
+    assert nb("Échéance : vendredi 18 décembre.") in h.last(claire).plain
+    await h.press(claire, None, "Financement")
+    async with h.app.deps.uow() as uow:
+        action = (await uow.session.scalars(select(RoadmapAction))).one()
+    assert action.due_on == date(2026, 12, 18)

@@ -411,3 +411,13 @@ async def test_the_team_closes_a_vote_early_once_everyone_has_voted(harness: Har
     assert "Résultat — Acheter une cardeuse ?" in result and "adoptée" in result
     vote = await last_vote(h)
     assert (vote.status, vote.outcome) == ("closed", "adopted")
+
+
+async def test_a_long_title_is_cut_at_a_word_in_the_decisions_list(harness: Harness) -> None:
+    h = harness
+    group, claire, users = await collective_with(h, 1)
+    title = "Engagements réciproques entre les acteurs de la filière laine pour 2027 ?"
+    await open_vote(h, claire, title)
+    await h.say(claire, None, "/decisions")
+    (button,) = [b for row in h.last(claire).buttons for b in row if "Engagements" in b]
+    assert button == "🗳 Engagements réciproques entre les acteurs…", button

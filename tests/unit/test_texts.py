@@ -97,3 +97,13 @@ def test_de_and_que_are_elided_before_a_vowel_not_before_h() -> None:
     assert html.from_string("{{ n | elide }}").render(n="Ève & co") == "d'Ève &amp; co"
     plain: Environment = environment(False)
     assert plain.from_string("{{ n | elide }}").render(n="Ève & co") == "d'Ève & co"
+
+
+def test_shorten_cuts_at_a_word_with_an_ellipsis() -> None:
+    from bot.textsafety import shorten
+
+    assert shorten("Engagements réciproques", 40) == "Engagements réciproques"
+    assert shorten("Engagements réciproques des acteurs", 22) == "Engagements…"
+    assert shorten("Anticonstitutionnellement", 10) == "Anticonst…"
+    assert shorten("Charte, statuts et règlement", 18) == "Charte, statuts…"
+    assert all(len(shorten("mot " * 30, n)) <= n for n in range(2, 60))
