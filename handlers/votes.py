@@ -708,6 +708,21 @@ async def list_button(ctx: Ctx, collective_id: int) -> None:
     await show_decisions(ctx, collective, edit=True)
 
 
+def _confirm(ctx: Ctx, vote: Vote, action: str, **params: Any) -> None:
+    """« Annuler » or « Clore maintenant »: asked once more, « Non, le garder » beside."""
+    ctx.say(
+        f"votes/confirm_{action}",
+        [
+            [
+                (ctx.caption(f"votes/{action}_yes"), ("vx", vote.id, f"{action}_yes")),
+                (ctx.caption("votes/cancel_no"), ("vx", vote.id, "cancel_no")),
+            ]
+        ],
+        v=vote,
+        **params,
+    )
+
+
 async def manage_button(ctx: Ctx, vote_id: int, action: str) -> None:
     """vx|<vote>|<action>: the team extends, closes now, cancels, opens a new round, concludes,
     exports."""
@@ -717,30 +732,11 @@ async def manage_button(ctx: Ctx, vote_id: int, action: str) -> None:
     elif action == "cancel":
         if vote.status not in svc.RUNNING:
             raise Refusal("vote_not_running", title=vote.title)
-        ctx.say(
-            "votes/confirm_cancel",
-            [
-                [
-                    (ctx.caption("votes/cancel_yes"), ("vx", vote.id, "cancel_yes")),
-                    (ctx.caption("votes/cancel_no"), ("vx", vote.id, "cancel_no")),
-                ]
-            ],
-            v=vote,
-        )
+        _confirm(ctx, vote, "cancel")
     elif action == "close":
         if vote.status != svc.OPEN:
             raise Refusal("vote_not_running", title=vote.title)
-        ctx.say(
-            "votes/confirm_close",
-            [
-                [
-                    (ctx.caption("votes/close_yes"), ("vx", vote.id, "close_yes")),
-                    (ctx.caption("votes/cancel_no"), ("vx", vote.id, "cancel_no")),
-                ]
-            ],
-            v=vote,
-            s=await svc.standing(ctx.uow, vote.id),
-        )
+        _confirm(ctx, vote, "close", s=await svc.standing(ctx.uow, vote.id))
     elif action == "close_yes":
         await svc.close_now(ctx.uow, vote.id, ctx.me, ctx.now)
         ctx.edit("votes/closed_now", v=vote)
