@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -98,6 +99,7 @@ async def test_export_sends_the_archive_in_private(harness: Harness) -> None:
     assert any("a répondu à l'enquête" in row[2] for row in journal[1:])
     # LISEZMOI describes every file; the bilan names no person, no organisation without consent.
     readme = archive.read("LISEZMOI.txt").decode()
+    assert re.search(r"Établie par Tisserand le \d\d/\d\d/\d{4} à \d{1,2} h \d\d\.", readme)
     for n in names - {"LISEZMOI.txt"}:
         assert n in readme, n
     # The two charter tables are told apart.

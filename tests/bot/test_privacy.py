@@ -24,6 +24,7 @@ async def test_my_data_comes_in_private_with_a_json_file(harness: Harness) -> No
     sent = harness.sandbox.bot_messages(paul)
     summary = next(m for m in reversed(sent) if "Vos données" in m.plain)
     assert "GAEC des Estives" in summary.plain and "Filière laine du Cantal" in summary.plain
+    assert "au format JSON, lisible dans un éditeur de texte" in summary.plain  # no spreadsheet
     document = sent[-1]
     assert document.document is not None and document.document[0] == "mes-donnees.json"
     content = next(
