@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from bot.charts import ESS, NON_ESS, png
+from bot.textsafety import shorten
 
 PER_COLUMN = 25
 LINE_MATCHED = "#b5653a"
@@ -29,10 +30,6 @@ class Box(Protocol):
     def ess(self) -> bool: ...
     @property
     def column(self) -> int | None: ...
-
-
-def _cut(name: str, limit: int) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def layout(
@@ -110,7 +107,7 @@ def draw(
         ax.text(
             x,
             y,
-            _cut(box.name, limit),
+            shorten(box.name, limit),
             ha="center",
             va="center",
             fontsize=font,
@@ -126,7 +123,7 @@ def draw(
         ax.text(
             x + span / 2,
             0.0,
-            _cut(name or without_maillon, 28),
+            shorten(name or without_maillon, 28),
             ha="center",
             va="bottom",
             fontsize=font + 1.5,

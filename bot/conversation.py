@@ -213,8 +213,10 @@ YES, NO = "1", "0"
 # a long typed answer was refused, a text from the same person within these seconds is its
 # continuation, never an answer of its own.
 SPLIT_WINDOW = 3.0
-OFFERED = "_offered"  # in a set-aside conversation's data: its « Reprendre » was offered
 SPLIT_FROM = 1000  # characters: a refused text shorter than this was not cut by Telegram
+# In a set-aside conversation's data: its « Reprendre » was offered (not again until set aside
+# anew).
+OFFERED = "_offered"
 
 
 class Engine:

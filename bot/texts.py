@@ -52,7 +52,7 @@ def language_of(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def fr_day(local: datetime) -> str:
+def fr_day(local: date) -> str:
     """The day of the month in a French date pattern: « 1er » for the first, as written."""
     return "'1er'" if local.day == 1 else "d"
 
@@ -75,8 +75,7 @@ def format_on(day: date, lang: str, *, today: date | None = None) -> str:
     year = "" if today is not None and today.year == day.year else " y"
     if lang == "en":
         return format_date(day, f"EEEE d MMMM{year}", locale="en")
-    number = "'1er'" if day.day == 1 else "d"
-    return format_date(day, f"EEEE {number} MMMM{year}", locale="fr")
+    return format_date(day, f"EEEE {fr_day(day)} MMMM{year}", locale="fr")
 
 
 def format_day(moment: datetime, tz: str, lang: str, now: datetime | None = None) -> str:

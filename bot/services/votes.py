@@ -39,7 +39,7 @@ from bot.services.errors import Refusal
 from bot.services.members import require_role
 from bot.services.typed import clean_text
 from bot.texts import caption
-from bot.textsafety import visible
+from bot.textsafety import shorten, visible
 from storage.models import (
     Collective,
     Conversation,
@@ -1839,9 +1839,7 @@ def excerpt(proposal: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     for key, limit in EXCERPT_LIMITS.items():
         text = shown.get(key)
         if isinstance(text, str) and len(text) > limit:
-            head = text[:limit]
-            shown[key] = (head.rsplit(" ", 1)[0] if " " in head else head).rstrip() + " …"
-            cut = True
+            shown[key], cut = shorten(text, limit), True
     return shown, cut
 
 
